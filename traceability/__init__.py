@@ -1,0 +1,1 @@
+"""OCOP Trace: QR traceability for Vietnam's OCOP programme."""
