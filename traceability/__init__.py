@@ -1,1 +1,79 @@
-"""OCOP Trace: QR traceability for Vietnam's OCOP programme."""
+"""OCOP Trace: QR traceability for Vietnam's OCOP programme ("mỗi xã một sản phẩm")."""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask, request
+
+from .config import check_secrets, load_config
+
+
+def select_locale() -> str:
+    """?lang= beats the lang cookie beats Accept-Language; Vietnamese by default."""
+    from flask import current_app
+
+    languages = current_app.config["LANGUAGES"]
+    chosen = request.args.get("lang") or request.cookies.get("lang")
+    if chosen in languages:
+        return chosen
+    return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=False)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.update(load_config(app.instance_path))
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Vietnamese stays readable
+    if config:
+        app.config.update(config)
+    if app.config.get("TESTING"):
+        app.config["APP_ENV"] = "test"
+    if app.config["APP_ENV"] not in {"development", "test"}:
+        check_secrets(app.config)
+
+    from . import models  # noqa: F401  (every model registered before mappers configure)
+    from .accounts import auth  # noqa: F401  (registers the login loaders)
+    from .errors import register_error_handlers
+    from .extensions import api, babel, csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"),
+                     render_as_batch=True, compare_type=True)
+    babel.init_app(app, locale_selector=select_locale)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    api.init_app(app)
+
+    _register_blueprints(app)
+    # After api.init_app: flask-smorest's app-wide HTTPException handler would answer
+    # public pages with JSON; ours keeps HTML outside /api/.
+    register_error_handlers(app)
+    _register_template_helpers(app)
+
+    from .cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .extensions import api, csrf
+    from .registry.api import blp as registry_api
+    from .views import blp as site
+
+    api_blueprints = [registry_api]
+    for blp in api_blueprints:
+        # The API authenticates with bearer tokens, not cookies: CSRF does not apply.
+        csrf.exempt(blp)
+        api.register_blueprint(blp)
+    app.register_blueprint(site)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from flask_babel import get_locale
+
+    @app.context_processor
+    def inject_globals() -> dict[str, Any]:
+        return {"current_locale": str(get_locale() or "vi")}

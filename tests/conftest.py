@@ -1,0 +1,101 @@
+"""Fixtures: one app and one migrated database per test process, emptied after every test.
+
+TEST_DATABASE_URL picks the server: unset means a SQLite file; a PostgreSQL URL means a
+fresh database is created on that server for this process (and dropped at the end), so
+parallel workers and concurrent runs never share state.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from traceability import create_app
+from traceability.config import normalize_database_url
+from traceability.extensions import db as _db
+
+SERIAL_KEYS = "1:dGVzdC1zZXJpYWwta2V5LW9uZS0xMjM0NTY3OA==,2:dGVzdC1zZXJpYWwta2V5LXR3by0xMjM0NTY3ODk="
+
+
+def _server_url() -> str | None:
+    url = os.environ.get("TEST_DATABASE_URL")
+    return normalize_database_url(url) if url else None
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    server = _server_url()
+    if server is None or server.startswith("sqlite"):
+        yield "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite3")
+        return
+    name = f"ocop_test_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.engine.make_url(server).set(database=name).render_as_string(hide_password=False)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def make_test_app(database_url: str, **overrides) -> Flask:
+    config = {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SECRET_KEY": "test-secret",
+        "SERIAL_KEYS": SERIAL_KEYS,
+        "SERIAL_KEY_VERSION": 2,
+        "PUBLIC_BASE_URL": "https://trace.example.vn",
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_STORAGE_URI": "memory://",
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str) -> Iterator[Flask]:
+    from flask_migrate import upgrade
+
+    application = make_test_app(database_url)
+    with application.app_context():
+        upgrade()
+    yield application
+    with application.app_context():
+        _db.engine.dispose()
+
+
+def _empty_all_tables() -> None:
+    tables = list(reversed(_db.metadata.sorted_tables))
+    if _db.engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        _db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for table in tables:
+            _db.session.execute(table.delete())
+    _db.session.commit()
+
+
+@pytest.fixture(autouse=True)
+def db(app: Flask) -> Iterator:
+    """A clean database for every test, inside an app context."""
+    with app.app_context():
+        yield _db
+        _db.session.rollback()
+        _empty_all_tables()
+        _db.session.remove()
+    from traceability.extensions import limiter
+
+    limiter.reset()
+
+
+@pytest.fixture()
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()

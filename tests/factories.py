@@ -1,0 +1,72 @@
+"""Small factories for test data; each returns a flushed model with sensible defaults."""
+from __future__ import annotations
+
+import itertools
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from traceability.batches.models import Batch
+from traceability.batches.services import create_batch
+from traceability.demo import demo_tax_code
+from traceability.extensions import db
+from traceability.registry.models import (
+    Certificate,
+    IssuingLevel,
+    Producer,
+    ProducerKind,
+    Product,
+    ProductGroup,
+    Region,
+    RegionLevel,
+)
+from traceability.registry.services import create_producer, create_product, register_certificate
+
+_seq = itertools.count(1)
+
+
+def tax_code(n: int | None = None) -> str:
+    return demo_tax_code(500_000 + (n or next(_seq)))
+
+
+def make_region(**kw: Any) -> Region:
+    n = next(_seq)
+    region = Region(code=kw.pop("code", f"T{n}"), name=kw.pop("name", f"Xã Thử {n}"),
+                    level=kw.pop("level", RegionLevel.COMMUNE), **kw)
+    db.session.add(region)
+    db.session.flush()
+    return region
+
+
+def make_producer(region: Region | None = None, **kw: Any) -> Producer:
+    region = region or make_region()
+    data = {"name": f"Hợp tác xã Thử {next(_seq)}", "kind": ProducerKind.COOPERATIVE,
+            "tax_code": tax_code(), "address": "Thôn Một, xã Thử, tỉnh Quảng Ngãi",
+            "region_id": region.id}
+    data.update(kw)
+    return create_producer(data)
+
+
+def make_product(producer: Producer | None = None, **kw: Any) -> Product:
+    producer = producer or make_producer()
+    data = {"group": ProductGroup.FOOD, "name_vi": f"Sản phẩm thử {next(_seq)}",
+            "name_en": "Test product", "shelf_life_days": 365}
+    data.update(kw)
+    return create_product(producer, data)
+
+
+def make_certificate(product: Product | None = None, **kw: Any) -> Certificate:
+    product = product or make_product()
+    data = {"stars": 4, "score": Decimal("75"), "issuing_level": IssuingLevel.PROVINCE,
+            "issuing_authority": "Ủy ban nhân dân tỉnh Quảng Ngãi",
+            "decision_number": f"{next(_seq)}/QĐ-UBND", "issued_on": date.today() - timedelta(days=10)}
+    data.update(kw)
+    return register_certificate(product, data)
+
+
+def make_batch(product: Product | None = None, **kw: Any) -> Batch:
+    product = product or make_product()
+    data = {"lot": f"L{next(_seq)}", "production_date": date.today() - timedelta(days=3),
+            "quantity": Decimal(100), "unit": "hộp"}
+    data.update(kw)
+    return create_batch(product, data)

@@ -1,0 +1,60 @@
+"""Read-only register API: paginated lists, filters, details, OpenAPI."""
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+from tests.factories import make_certificate, make_producer, make_product, make_region
+
+
+def test_products_are_listed_with_pagination_metadata(client, db):
+    producer = make_producer()
+    for _ in range(3):
+        make_product(producer)
+    db.session.commit()
+    response = client.get("/api/v1/products?page=1&page_size=2")
+    assert response.status_code == 200
+    assert len(response.get_json()) == 2
+    assert json.loads(response.headers["X-Pagination"])["total"] == 3
+
+
+def test_page_size_over_the_limit_is_refused_naming_the_field(client):
+    response = client.get("/api/v1/products?page_size=100000")
+    assert response.status_code == 422
+    assert "page_size" in response.get_json()["errors"]
+
+
+def test_producers_filter_by_region(client, db):
+    a, b = make_region(), make_region()
+    make_producer(a)
+    make_producer(b)
+    db.session.commit()
+    rows = client.get(f"/api/v1/producers?region_id={a.id}").get_json()
+    assert [r["region_id"] for r in rows] == [a.id]
+    assert "phone" not in rows[0]
+
+
+def test_certificate_detail_carries_its_computed_status(client, db):
+    cert = make_certificate(issued_on=date.today() - timedelta(days=20))
+    revoked = make_certificate(issued_on=date.today() - timedelta(days=300))
+    revoked.revoked_on = date.today() - timedelta(days=1)
+    db.session.commit()
+    assert client.get(f"/api/v1/certificates/{cert.id}").get_json()["status"] == "valid"
+    assert client.get(f"/api/v1/certificates/{revoked.id}").get_json()["status"] == "revoked"
+    listed = client.get("/api/v1/certificates?status=revoked").get_json()
+    assert [c["id"] for c in listed] == [revoked.id]
+
+
+def test_regions_valid_on_a_date(client, db):
+    make_region(name="Huyện Cũ", valid_to=date(2025, 6, 30))
+    make_region(name="Xã Mới", valid_from=date(2025, 7, 1))
+    db.session.commit()
+    names = [r["name"] for r in client.get("/api/v1/regions?on=2025-08-01").get_json()]
+    assert names == ["Xã Mới"]
+
+
+def test_openapi_document_lists_the_register_endpoints(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    for path in ("/api/v1/products", "/api/v1/producers/{producer_id}", "/api/v1/certificates"):
+        assert path in spec["paths"]
+    assert spec["paths"]["/api/v1/products"]["get"]["summary"] == "List OCOP products"

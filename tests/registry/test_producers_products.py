@@ -1,0 +1,79 @@
+"""Producer and product rules: tax codes, GTIN uniqueness."""
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from stdnum.vn import mst
+
+from tests.factories import make_producer, make_product, make_region, tax_code
+from traceability.errors import Conflict, ValidationFailed
+from traceability.extensions import db
+from traceability.registry.models import Product
+
+
+@pytest.mark.parametrize("bad", ["430000001", "4300000016", "43000000AB", "4300000000", "12345678901"])
+def test_invalid_tax_codes_are_refused_naming_the_field(bad):
+    with pytest.raises(ValidationFailed) as err:
+        make_producer(tax_code=bad)
+    assert list(err.value.errors) == ["tax_code"]
+    assert "Mã số thuế" in err.value.message
+
+
+def test_valid_tax_code_is_stored_compact_and_passes_stdnum():
+    code = tax_code()
+    producer = make_producer(tax_code=code[:5] + " " + code[5:])
+    assert producer.tax_code == code
+    assert mst.is_valid(producer.tax_code)
+
+
+def test_a_branch_tax_code_of_13_digits_is_accepted():
+    code = tax_code() + "001"
+    assert make_producer(tax_code=code).tax_code == code
+
+
+def test_the_same_tax_code_cannot_be_registered_twice():
+    code = tax_code()
+    make_producer(tax_code=code)
+    with pytest.raises(Conflict) as err:
+        make_producer(tax_code=code)
+    assert "tax_code" in err.value.errors
+
+
+def test_producer_in_an_unknown_region_is_refused():
+    with pytest.raises(ValidationFailed) as err:
+        make_producer(region=make_region(), region_id=999_999)
+    assert "region_id" in err.value.errors
+
+
+def test_gtin_is_normalised_to_14_digits():
+    product = make_product(gtin="8939900001010")
+    assert product.gtin == "08939900001010"
+
+
+def test_a_gtin_can_belong_to_one_product_only():
+    make_product(gtin="8939900001010")
+    with pytest.raises(Conflict) as err:
+        make_product(gtin="08939900001010")
+    assert "gtin" in err.value.errors
+
+
+def test_the_database_itself_refuses_a_duplicate_gtin():
+    first = make_product()
+    second = make_product()
+    first.gtin = second.gtin = "08939900001010"
+    with pytest.raises(sa.exc.IntegrityError):
+        db.session.flush()
+
+
+def test_a_gtin_with_a_bad_check_digit_is_refused():
+    with pytest.raises(ValidationFailed) as err:
+        make_product(gtin="8939900001011")
+    assert "gtin" in err.value.errors
+
+
+def test_every_product_gets_a_unique_trace_code():
+    products = [make_product() for _ in range(5)]
+    codes = {p.trace_code for p in products}
+    assert len(codes) == 5
+    stored = db.session.scalars(sa.select(Product.trace_code)).all()
+    assert sorted(stored) == sorted(codes)

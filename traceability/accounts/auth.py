@@ -1,0 +1,37 @@
+"""Who is calling: session users for the web UI, bearer tokens for the API."""
+from __future__ import annotations
+
+import hashlib
+
+import sqlalchemy as sa
+from flask import Request
+
+from ..extensions import db, login_manager
+from ..models_base import utcnow
+from .models import ApiToken, User
+
+
+def token_digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    return user if user is not None and user.is_active else None
+
+
+@login_manager.request_loader
+def load_user_from_token(request: Request) -> User | None:
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        return None
+    token = db.session.scalar(sa.select(ApiToken).where(
+        ApiToken.token_hash == token_digest(header[7:].strip())))
+    now = utcnow()
+    if token is None or token.revoked_at is not None or (token.expires_at and token.expires_at <= now):
+        return None
+    if not token.user.is_active:
+        return None
+    token.last_used_at = now
+    return token.user

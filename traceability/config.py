@@ -1,0 +1,90 @@
+"""Settings read from the environment; the SQLite file under instance/ is the embedded default."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+# Values that only development and the tests may fall back to. In production a missing
+# secret is a start-up error, never a silent default (see check_secrets).
+_DEV_SECRET_KEY = "dev-only-not-secret"
+_DEV_SERIAL_KEYS = "1:ZGV2LW9ubHktc2VyaWFsLWtleS0x"  # base64 of "dev-only-serial-key-1"
+
+REQUIRED_SECRETS = ("SECRET_KEY", "SERIAL_KEYS")
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; start-up stops with this message."""
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_config(instance_path: str) -> dict:
+    """Build the settings dict from the process environment."""
+    env = os.environ
+    app_env = env.get("APP_ENV", "production")
+    dev = app_env in {"development", "test"}
+    default_db = "sqlite:///" + str(Path(instance_path) / "ocop_trace.sqlite3")
+    config = {
+        "APP_ENV": app_env,
+        "SECRET_KEY": env.get("SECRET_KEY") or (_DEV_SECRET_KEY if dev else None),
+        "SERIAL_KEYS": env.get("SERIAL_KEYS") or (_DEV_SERIAL_KEYS if dev else None),
+        "SERIAL_KEY_VERSION": int(env.get("SERIAL_KEY_VERSION", "0")) or None,
+        "SQLALCHEMY_DATABASE_URI": normalize_database_url(env.get("DATABASE_URL") or default_db),
+        "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), not dev),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "MAX_CONTENT_LENGTH": int(env.get("MAX_UPLOAD_BYTES", str(8 * 1024 * 1024))),
+        "UPLOAD_FOLDER": env.get("UPLOAD_FOLDER", str(Path(instance_path) / "uploads")),
+        "BABEL_DEFAULT_LOCALE": "vi",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
+        "LANGUAGES": ("vi", "en"),
+        "SCAN_COPY_MAX_SCANS": int(env.get("SCAN_COPY_MAX_SCANS", "20")),
+        "SCAN_COPY_MAX_NETWORKS": int(env.get("SCAN_COPY_MAX_NETWORKS", "5")),
+        "SMTP_HOST": env.get("SMTP_HOST", "127.0.0.1"),
+        "SMTP_PORT": int(env.get("SMTP_PORT", "25")),
+        "SMTP_USER": env.get("SMTP_USER"),
+        "SMTP_PASSWORD": env.get("SMTP_PASSWORD"),
+        "SMTP_STARTTLS": _bool(env.get("SMTP_STARTTLS")),
+        "MAIL_FROM": env.get("MAIL_FROM", "OCOP Trace <no-reply@localhost>"),
+        "API_TITLE": "OCOP Trace API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.1.0",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "/docs",
+        "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+        "OPENAPI_REDOC_PATH": "/redoc",
+        "OPENAPI_REDOC_URL": "https://cdn.jsdelivr.net/npm/redoc@2/bundles/redoc.standalone.js",
+        "API_SPEC_OPTIONS": {
+            "info": {"description": "GS1 codes, trace data, production diaries and OCOP oversight."},
+        },
+        "WTF_CSRF_TIME_LIMIT": None,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    }
+    return config
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept the common postgres:// spellings and pick the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def check_secrets(config: dict) -> None:
+    """Fail start-up with a clear message when a secret is missing outside dev and tests."""
+    missing = [name for name in REQUIRED_SECRETS if not config.get(name)]
+    if missing:
+        raise ConfigError(
+            "Missing required setting(s): " + ", ".join(missing)
+            + ". Set them in the environment (see README.md, 'Configuration'),"
+            " or set APP_ENV=development for a local run."
+        )

@@ -1,0 +1,132 @@
+"""Domain errors and the one error contract: JSON under /api/, Vietnamese HTML pages elsewhere."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Request, Response, jsonify, make_response, render_template, request
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+
+class DomainError(Exception):
+    """A rule of the domain was broken; services raise these, never HTTP errors."""
+
+    status = 400
+    code = "invalid"
+
+    def __init__(self, message: str, errors: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errors = errors or {}
+
+
+class ValidationFailed(DomainError):
+    status = 422
+    code = "validation_failed"
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not_found"
+
+
+class Forbidden(DomainError):
+    status = 403
+    code = "forbidden"
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "conflict"
+
+
+class InvalidState(DomainError):
+    status = 409
+    code = "invalid_state"
+
+
+def field_error(field: str, message: str, cls: type[DomainError] = ValidationFailed) -> DomainError:
+    """A validation error naming one field, in the contract's `errors` shape."""
+    return cls(message, {field: [message]})
+
+
+def wants_json(req: Request) -> bool:
+    if req.path.startswith("/api/"):
+        return True
+    best = req.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json" and req.accept_mimetypes[best] > req.accept_mimetypes["text/html"]
+
+
+_HTTP_CODES = {
+    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+    405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
+    415: "unsupported_media_type", 422: "validation_failed", 429: "too_many_requests",
+    500: "internal_error",
+}
+
+
+def _page_texts(status: int) -> tuple[str, str]:
+    texts = {
+        400: (_("Yêu cầu không hợp lệ"), _("Địa chỉ hoặc dữ liệu gửi lên không đúng định dạng.")),
+        401: (_("Cần đăng nhập"), _("Vui lòng đăng nhập để tiếp tục.")),
+        403: (_("Không có quyền truy cập"), _("Tài khoản của bạn không được phép xem trang này.")),
+        404: (_("Không tìm thấy trang"), _("Trang bạn tìm không tồn tại hoặc đã được chuyển đi.")),
+        405: (_("Phương thức không được hỗ trợ"), _("Trang này không nhận loại yêu cầu đó.")),
+        413: (_("Tệp quá lớn"), _("Tệp gửi lên vượt quá dung lượng cho phép.")),
+        429: (_("Quá nhiều yêu cầu"), _("Bạn thao tác quá nhanh. Vui lòng thử lại sau ít phút.")),
+        500: (_("Lỗi hệ thống"), _("Đã có lỗi xảy ra. Chúng tôi đã ghi nhận và sẽ khắc phục.")),
+    }
+    return texts.get(status, (_("Lỗi"), _("Yêu cầu không thực hiện được.")))
+
+
+def error_response(status: int, code: str, message: str, errors: dict | None = None) -> Response:
+    if wants_json(request):
+        body = {"code": code, "status": status, "message": message, "errors": errors or {}}
+        return make_response(jsonify(body), status)
+    title, default_text = _page_texts(status)
+    html = render_template("errors/error.html", status=status, title=title,
+                           message=message or default_text, errors=errors or {})
+    return make_response(html, status)
+
+
+def _http_message(exc: HTTPException) -> str:
+    return _page_texts(exc.code or 500)[1]
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def handle_domain_error(exc: DomainError):
+        from .extensions import db
+
+        db.session.rollback()
+        return error_response(exc.status, exc.code, exc.message, exc.errors)
+
+    @app.errorhandler(HTTPException)
+    def handle_http_exception(exc: HTTPException):
+        status = exc.code or 500
+        errors: dict = {}
+        # webargs/flask-smorest put schema messages in exc.data["messages"], keyed by location.
+        data = getattr(exc, "data", None) or {}
+        messages = data.get("messages") if isinstance(data, dict) else None
+        if isinstance(messages, dict):
+            for location_errors in messages.values():
+                if isinstance(location_errors, dict):
+                    errors.update(location_errors)
+        message = _http_message(exc)
+        if errors:
+            message = _("Dữ liệu không hợp lệ: %(fields)s.", fields=", ".join(sorted(map(str, errors))))
+        elif status not in (404, 405, 500) and exc.description and wants_json(request):
+            message = exc.description
+        response = error_response(status, _HTTP_CODES.get(status, "error"), message, errors)
+        original = exc.get_response().headers
+        for name in ("Retry-After", "Allow", "WWW-Authenticate"):
+            if name in original:
+                response.headers[name] = original[name]
+        return response
+
+    @app.errorhandler(InternalServerError)
+    def handle_500(exc: InternalServerError):
+        from .extensions import db
+
+        db.session.rollback()
+        return error_response(500, "internal_error", _page_texts(500)[1])

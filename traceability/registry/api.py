@@ -1,0 +1,153 @@
+"""Read-only API over the public OCOP register: regions, producers, products, certificates."""
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from ..clock import local_today
+from ..extensions import db
+from .models import Certificate, Producer, Product, Region
+from .schemas import (
+    CertificateQuerySchema,
+    CertificateSchema,
+    ProducerQuerySchema,
+    ProducerSchema,
+    ProductQuerySchema,
+    ProductSchema,
+    RegionQuerySchema,
+    RegionSchema,
+)
+from .services import get_or_404
+from .status import EXPIRING_WITHIN_DAYS
+
+blp = Blueprint("registry", __name__, url_prefix="/api/v1",
+                description="The public OCOP register: regions, producers, products, certificates.")
+
+
+def paginate_select(stmt: sa.Select, pagination_parameters: Any) -> list:
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery()))
+    pagination_parameters.item_count = total
+    page, size = pagination_parameters.page, pagination_parameters.page_size
+    return list(db.session.scalars(stmt.limit(size).offset((page - 1) * size)))
+
+
+@blp.route("/regions")
+class Regions(MethodView):
+    @blp.arguments(RegionQuerySchema, location="query")
+    @blp.response(200, RegionSchema(many=True))
+    @blp.paginate()
+    def get(self, args: dict, pagination_parameters):
+        """List administrative units"""
+        stmt = sa.select(Region).order_by(Region.code)
+        if "level" in args:
+            stmt = stmt.where(Region.level == args["level"])
+        if "parent_id" in args:
+            stmt = stmt.where(Region.parent_id == args["parent_id"])
+        if "on" in args:
+            on = args["on"]
+            stmt = stmt.where(sa.or_(Region.valid_from.is_(None), Region.valid_from <= on),
+                              sa.or_(Region.valid_to.is_(None), Region.valid_to >= on))
+        return paginate_select(stmt, pagination_parameters)
+
+
+@blp.route("/regions/<int:region_id>")
+class RegionById(MethodView):
+    @blp.response(200, RegionSchema)
+    def get(self, region_id: int):
+        """Get one administrative unit"""
+        return get_or_404(Region, region_id, "địa bàn")
+
+
+@blp.route("/producers")
+class Producers(MethodView):
+    @blp.arguments(ProducerQuerySchema, location="query")
+    @blp.response(200, ProducerSchema(many=True))
+    @blp.paginate()
+    def get(self, args: dict, pagination_parameters):
+        """List OCOP producers"""
+        stmt = sa.select(Producer).order_by(Producer.id)
+        if "region_id" in args:
+            stmt = stmt.where(Producer.region_id == args["region_id"])
+        if "kind" in args:
+            stmt = stmt.where(Producer.kind == args["kind"])
+        if "q" in args:
+            stmt = stmt.where(Producer.name.ilike(f"%{args['q']}%"))
+        return paginate_select(stmt, pagination_parameters)
+
+
+@blp.route("/producers/<int:producer_id>")
+class ProducerById(MethodView):
+    @blp.response(200, ProducerSchema)
+    def get(self, producer_id: int):
+        """Get one producer"""
+        return get_or_404(Producer, producer_id, "chủ thể")
+
+
+@blp.route("/products")
+class Products(MethodView):
+    @blp.arguments(ProductQuerySchema, location="query")
+    @blp.response(200, ProductSchema(many=True))
+    @blp.paginate()
+    def get(self, args: dict, pagination_parameters):
+        """List OCOP products"""
+        stmt = sa.select(Product).order_by(Product.id)
+        if "producer_id" in args:
+            stmt = stmt.where(Product.producer_id == args["producer_id"])
+        if "group" in args:
+            stmt = stmt.where(Product.group == args["group"])
+        if "region_id" in args:
+            stmt = stmt.join(Producer).where(Producer.region_id == args["region_id"])
+        return paginate_select(stmt, pagination_parameters)
+
+
+@blp.route("/products/<int:product_id>")
+class ProductById(MethodView):
+    @blp.response(200, ProductSchema)
+    def get(self, product_id: int):
+        """Get one product"""
+        return get_or_404(Product, product_id, "sản phẩm")
+
+
+def _status_filter(stmt: sa.Select, status: str) -> sa.Select:
+    """The SQL mirror of registry.status.certificate_status, for filtering lists."""
+    today = local_today()
+    not_revoked = sa.or_(Certificate.revoked_on.is_(None), Certificate.revoked_on > today)
+    live = sa.and_(not_revoked, Certificate.superseded_by_id.is_(None))
+    horizon = today + timedelta(days=EXPIRING_WITHIN_DAYS)
+    conditions = {
+        "revoked": sa.and_(Certificate.revoked_on.is_not(None), Certificate.revoked_on <= today),
+        "superseded": sa.and_(not_revoked, Certificate.superseded_by_id.is_not(None)),
+        "expired": sa.and_(live, Certificate.expires_on < today),
+        "expiring": sa.and_(live, Certificate.expires_on >= today, Certificate.expires_on <= horizon),
+        "valid": sa.and_(live, Certificate.expires_on > horizon),
+    }
+    return stmt.where(conditions[status])
+
+
+@blp.route("/certificates")
+class Certificates(MethodView):
+    @blp.arguments(CertificateQuerySchema, location="query")
+    @blp.response(200, CertificateSchema(many=True))
+    @blp.paginate()
+    def get(self, args: dict, pagination_parameters):
+        """List OCOP certificates"""
+        stmt = sa.select(Certificate).order_by(Certificate.id)
+        if "product_id" in args:
+            stmt = stmt.where(Certificate.product_id == args["product_id"])
+        if "stars" in args:
+            stmt = stmt.where(Certificate.stars == args["stars"])
+        if "status" in args:
+            stmt = _status_filter(stmt, args["status"].value)
+        return paginate_select(stmt, pagination_parameters)
+
+
+@blp.route("/certificates/<int:certificate_id>")
+class CertificateById(MethodView):
+    @blp.response(200, CertificateSchema)
+    def get(self, certificate_id: int):
+        """Get one certificate"""
+        return get_or_404(Certificate, certificate_id, "giấy chứng nhận")

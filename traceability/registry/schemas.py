@@ -1,0 +1,88 @@
+"""Marshmallow schemas for regions, producers, products and certificates."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from ..clock import local_today
+from .models import CertificateStatus, IssuingLevel, ProducerKind, ProductGroup, RegionLevel
+
+
+class RegionSchema(Schema):
+    id = fields.Int(dump_only=True)
+    code = fields.Str()
+    name = fields.Str()
+    level = fields.Enum(RegionLevel, by_value=True)
+    parent_id = fields.Int(allow_none=True)
+    valid_from = fields.Date(allow_none=True)
+    valid_to = fields.Date(allow_none=True)
+
+
+class RegionQuerySchema(Schema):
+    level = fields.Enum(RegionLevel, by_value=True)
+    parent_id = fields.Int(validate=validate.Range(min=1))
+    on = fields.Date(metadata={"description": "Only units valid on this date"})
+
+
+class ProducerSchema(Schema):
+    id = fields.Int(dump_only=True)
+    name = fields.Str()
+    kind = fields.Enum(ProducerKind, by_value=True)
+    tax_code = fields.Str(allow_none=True)
+    address = fields.Str()
+    region_id = fields.Int()
+    representative = fields.Str(allow_none=True)
+    gs1_company_prefix = fields.Str(allow_none=True)
+    gln = fields.Str(allow_none=True)
+    is_demo = fields.Bool()
+
+
+class ProducerQuerySchema(Schema):
+    region_id = fields.Int(validate=validate.Range(min=1))
+    kind = fields.Enum(ProducerKind, by_value=True)
+    q = fields.Str(validate=validate.Length(min=1, max=100), metadata={"description": "Name contains"})
+
+
+class CertificateSchema(Schema):
+    id = fields.Int(dump_only=True)
+    product_id = fields.Int()
+    stars = fields.Int()
+    score = fields.Decimal(as_string=True, allow_none=True)
+    issuing_level = fields.Enum(IssuingLevel, by_value=True)
+    issuing_authority = fields.Str()
+    decision_number = fields.Str()
+    issued_on = fields.Date()
+    expires_on = fields.Date()
+    revoked_on = fields.Date(allow_none=True)
+    revocation_decision = fields.Str(allow_none=True)
+    revocation_reason = fields.Str(allow_none=True)
+    superseded_by_id = fields.Int(allow_none=True)
+    status = fields.Method("get_status", metadata={"enum": [s.value for s in CertificateStatus]})
+
+    def get_status(self, cert) -> str:
+        return cert.status_on(local_today()).value
+
+
+class CertificateQuerySchema(Schema):
+    product_id = fields.Int(validate=validate.Range(min=1))
+    stars = fields.Int(validate=validate.Range(min=3, max=5))
+    status = fields.Enum(CertificateStatus, by_value=True)
+
+
+class ProductSchema(Schema):
+    id = fields.Int(dump_only=True)
+    producer_id = fields.Int()
+    group = fields.Enum(ProductGroup, by_value=True)
+    name_vi = fields.Str()
+    name_en = fields.Str(allow_none=True)
+    description_vi = fields.Str(allow_none=True)
+    description_en = fields.Str(allow_none=True)
+    gtin = fields.Str(allow_none=True)
+    trace_code = fields.Str()
+    standards = fields.Str(allow_none=True)
+    shelf_life_days = fields.Int(allow_none=True)
+
+
+class ProductQuerySchema(Schema):
+    producer_id = fields.Int(validate=validate.Range(min=1))
+    group = fields.Enum(ProductGroup, by_value=True)
+    region_id = fields.Int(validate=validate.Range(min=1))

@@ -1,0 +1,481 @@
+"""Label sheets and rolls: streaming PDF with vector QR codes, plus CSV and SVG-ZIP exports."""
+
+from __future__ import annotations
+
+import csv
+import multiprocessing
+import os
+import re
+import time
+import unicodedata
+import zipfile
+import zlib
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from itertools import chain, islice
+from typing import BinaryIO, TextIO
+
+import zxingcpp
+
+from traceability.render._pdf import PdfFont, StreamingPdfWriter
+from traceability.render._ttf import load_font
+from traceability.render.qr import check_ec, matrix_svg, qr_matrix
+
+PT_PER_MM = 72 / 25.4
+QUIET_ZONE_MODULES = 4
+REGULAR_FONT = "DejaVuSans.ttf"
+BOLD_FONT = "DejaVuSans-Bold.ttf"
+_LEADING = 1.18  # line height as a multiple of the font size
+_DETAIL_SCALE = 0.9  # lot, serial and stars print a little smaller than the name
+_MAX_NAME_LINES = 3
+_FONT_STEP_PT = 0.25
+# Runs up to this size render in-process: starting worker processes costs more than it saves.
+_INLINE_LABELS = 1500
+# Each pool task carries about this many labels so inter-process overhead stays small.
+_LABELS_PER_TASK = 48
+
+
+@dataclass(frozen=True)
+class Label:
+    """What one printed label shows. `stars=None` prints no OCOP stars (no valid certificate)."""
+
+    url: str
+    product_name: str
+    lot: str
+    serial: str | None = None
+    stars: int | None = None
+
+    def __post_init__(self) -> None:
+        if not self.url:
+            raise ValueError("a label needs the URL its QR code carries")
+        if not self.lot:
+            raise ValueError("a label needs a lot")
+        if self.serial is not None and not self.serial:
+            raise ValueError("serial must be None or a non-empty string")
+        # Certificates exist for 3 to 5 stars only (Decision 148/QĐ-TTg); anything else
+        # on a label would be a false claim, so it cannot be built.
+        if self.stars is not None and (type(self.stars) is not int or not 3 <= self.stars <= 5):
+            raise ValueError(f"OCOP stars must be 3, 4, 5 or None, got {self.stars!r}")
+
+
+@dataclass(frozen=True)
+class LabelPreset:
+    """The geometry of a label stock, in millimetres from the page's top-left corner."""
+
+    name: str
+    description: str
+    page_width_mm: float
+    page_height_mm: float
+    label_width_mm: float
+    label_height_mm: float
+    columns: int
+    rows: int
+    left_mm: float
+    top_mm: float
+    pitch_x_mm: float
+    pitch_y_mm: float
+    padding_mm: float
+    max_font_pt: float
+    min_font_pt: float
+
+    @property
+    def labels_per_page(self) -> int:
+        return self.columns * self.rows
+
+    def label_box_mm(self, slot: int) -> tuple[float, float, float, float]:
+        """(left, top, width, height) of the label in `slot` (row by row), from the top-left."""
+        row, column = divmod(slot, self.columns)
+        return (self.left_mm + column * self.pitch_x_mm, self.top_mm + row * self.pitch_y_mm,
+                self.label_width_mm, self.label_height_mm)
+
+
+PRESETS: dict[str, LabelPreset] = {
+    preset.name: preset
+    for preset in (
+        LabelPreset("a4-3x8", "A4, 24 nhãn 70 × 37 mm (3 cột × 8 hàng)", 210, 297, 70, 37, 3, 8,
+                    left_mm=0, top_mm=0.5, pitch_x_mm=70, pitch_y_mm=37, padding_mm=2,
+                    max_font_pt=9, min_font_pt=5),
+        LabelPreset("a4-4x10", "A4, 40 nhãn 48,5 × 25,4 mm (4 cột × 10 hàng)", 210, 297, 48.5,
+                    25.4, 4, 10, left_mm=8, top_mm=21.5, pitch_x_mm=48.5, pitch_y_mm=25.4,
+                    padding_mm=1.5, max_font_pt=7, min_font_pt=4.5),
+        LabelPreset("roll-50x30", "Cuộn, nhãn 50 × 30 mm", 50, 30, 50, 30, 1, 1, left_mm=0,
+                    top_mm=0, pitch_x_mm=50, pitch_y_mm=30, padding_mm=1.5, max_font_pt=7.5,
+                    min_font_pt=4.5),
+        LabelPreset("roll-40x25", "Cuộn, nhãn 40 × 25 mm", 40, 25, 40, 25, 1, 1, left_mm=0,
+                    top_mm=0, pitch_x_mm=40, pitch_y_mm=25, padding_mm=1.2, max_font_pt=6.5,
+                    min_font_pt=4),
+    )
+}
+
+
+def get_preset(name: str) -> LabelPreset:
+    """The preset called `name`, or ValueError naming the ones that exist."""
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise ValueError(f"unknown label preset {name!r}; use one of {sorted(PRESETS)}") from None
+
+
+# --- text -------------------------------------------------------------------------------
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+
+
+def _clean(text: str) -> str:
+    # NFC gives the precomposed Vietnamese letters DejaVu has; there is no shaping engine
+    # here to place combining marks.
+    return _CONTROL.sub(" ", unicodedata.normalize("NFC", text)).strip()
+
+
+class _TextFont:
+    """Glyph codes and widths of one font, filled per character on first use."""
+
+    def __init__(self, resource: str, file_name: str) -> None:
+        self.resource = resource
+        self._font = load_font(file_name)
+        self._units = self._font.units_per_em
+        self._hex: dict[str, str] = {}
+        self._advance: dict[str, int] = {}
+        self._drawn: dict[str, str] = {}
+
+    def _add(self, ch: str) -> None:
+        gid = self._font.cmap.get(ord(ch))
+        drawn = ch
+        if gid is None:  # not in DejaVu: print a visible stand-in rather than a blank box
+            drawn = "?"
+            gid = self._font.cmap[ord("?")]
+        self._hex[ch] = f"{gid:04X}"
+        self._advance[ch] = self._font.advances[gid]
+        self._drawn[ch] = drawn
+
+    def width(self, text: str, size: float) -> float:
+        advance = self._advance
+        total = 0
+        for ch in text:
+            if ch not in advance:
+                self._add(ch)
+            total += advance[ch]
+        return total * size / self._units
+
+    def encode(self, text: str, used: set[str]) -> str:
+        hexes, drawn = self._hex, self._drawn
+        for ch in text:
+            if ch not in hexes:
+                self._add(ch)
+            used.add(drawn[ch])
+        return "".join(hexes[ch] for ch in text)
+
+    @property
+    def ascent(self) -> float:
+        return self._font.ascent / self._units
+
+
+@cache
+def _fonts() -> tuple[_TextFont, _TextFont]:
+    return _TextFont("F1", REGULAR_FONT), _TextFont("F2", BOLD_FONT)
+
+
+@lru_cache(maxsize=4096)
+def _wrap(text: str, bold: bool, size: float, width: float) -> tuple[str, ...]:
+    """Greedy word wrap; a word wider than the line is broken between characters."""
+    font = _fonts()[bold]
+    lines: list[str] = []
+    current = ""
+    for word in text.split():
+        candidate = f"{current} {word}" if current else word
+        if font.width(candidate, size) <= width:
+            current = candidate
+            continue
+        if current:
+            lines.append(current)
+        while len(word) > 1 and font.width(word, size) > width:
+            cut = len(word) - 1
+            while cut > 1 and font.width(word[:cut], size) > width:
+                cut -= 1
+            lines.append(word[:cut])
+            word = word[cut:]
+        current = word
+    if current:
+        lines.append(current)
+    return tuple(lines)
+
+
+def _truncate(line: str, bold: bool, size: float, width: float) -> str:
+    font = _fonts()[bold]
+    while line and font.width(line + "…", size) > width:
+        line = line[:-1]
+    return line.rstrip() + "…"
+
+
+# (bold, font size, text) per printed line, top to bottom.
+_Line = tuple[bool, float, str]
+
+
+def _fit_text(label: Label, width: float, height: float, max_pt: float,
+              min_pt: float) -> list[_Line]:
+    """The label's text lines at the largest size that fits the box (all sizes in points)."""
+    name = _clean(label.product_name)
+    details: list[tuple[bool, str]] = [(False, f"Lô: {_clean(label.lot)}")]
+    if label.serial is not None:
+        details.append((False, f"Số sê-ri: {_clean(label.serial)}"))
+    if label.stars is not None:
+        details.append((True, "OCOP " + "★" * label.stars))
+
+    size = max_pt
+    while True:
+        detail_size = size * _DETAIL_SCALE
+        name_lines = _wrap(name, True, size, width)
+        detail_lines = [(bold, detail_size, line) for bold, text in details
+                        for line in _wrap(text, bold, detail_size, width)]
+        used = (len(name_lines) * size + len(detail_lines) * detail_size) * _LEADING
+        fits = used <= height and len(name_lines) <= _MAX_NAME_LINES
+        if fits or size - _FONT_STEP_PT < min_pt:
+            break
+        size -= _FONT_STEP_PT
+
+    if not fits:
+        # At the smallest size the name gives way: the codes and stars must stay legible.
+        room = int((height / _LEADING - len(detail_lines) * detail_size) // size)
+        keep = max(1, min(room, _MAX_NAME_LINES))
+        if len(name_lines) > keep:
+            name_lines = name_lines[:keep - 1] + (_truncate(name_lines[keep - 1], True, size,
+                                                            width),)
+    return [(True, size, line) for line in name_lines] + detail_lines
+
+
+# --- PDF page content -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Geometry:
+    """A preset converted to points, with the QR area and text box of one label."""
+
+    page_width: float
+    page_height: float
+    qr_area: float  # side of the square holding symbol and quiet zone
+    qr_inset: float
+    text_left: float
+    text_width: float
+    text_height: float
+    padding: float
+
+    @classmethod
+    def of(cls, preset: LabelPreset) -> _Geometry:
+        padding = preset.padding_mm * PT_PER_MM
+        width = preset.label_width_mm * PT_PER_MM
+        height = preset.label_height_mm * PT_PER_MM
+        # The quiet zone is white anyway, so the QR area may run close to the edge; the
+        # text needs at least ~40 % of the width.
+        qr_area = min(height - 2 * padding, width * 0.6)
+        qr_inset = (height - qr_area) / 2
+        text_left = qr_inset + qr_area
+        return cls(preset.page_width_mm * PT_PER_MM, preset.page_height_mm * PT_PER_MM,
+                   qr_area, qr_inset, text_left, width - text_left - padding,
+                   height - 2 * padding, padding)
+
+
+@cache
+def _geometry(preset_name: str) -> _Geometry:
+    return _Geometry.of(PRESETS[preset_name])
+
+
+_DARK_PIXELS = re.compile(rb"\x00+")
+
+
+def _qr_ops(url: str, ec: str, left: float, bottom: float, area: float) -> str:
+    """PDF operators drawing the QR symbol for `url`, quiet zone included, in a square area."""
+    # This is the hot path of a label run: zxing-cpp encodes in C, and its image
+    # (0 = dark) is scanned for runs by one regex pass instead of a Python loop.
+    image = zxingcpp.create_barcode(url, zxingcpp.BarcodeFormat.QRCode,
+                                    ec_level=ec).to_image(scale=1, add_quiet_zones=False)
+    size = image.shape[0]
+    pixels = memoryview(image).tobytes()
+    # One light byte after each row keeps runs from wrapping into the next row.
+    width = size + 1
+    padded = b"\xff".join(pixels[i:i + size] for i in range(0, size * size, size)) + b"\xff"
+    module = area / (size + 2 * QUIET_ZONE_MODULES)
+    top = bottom + area - QUIET_ZONE_MODULES * module
+    x = left + QUIET_ZONE_MODULES * module
+    # Module units with y pointing down keep every rectangle a few short integers; one
+    # path and one fill per symbol means no hairline seams between modules.
+    rects = "\n".join([f"{start % width} {start // width} {end - start} 1 re"
+                       for start, end in [m.span() for m in _DARK_PIXELS.finditer(padded)]])
+    return f"q {module:.4f} 0 0 {-module:.4f} {x:.3f} {top:.3f} cm\n{rects}\nf\nQ"
+
+
+def _render_page(labels: list[Label], preset_name: str, ec: str) -> tuple[bytes, str, str, int]:
+    """One page's compressed content stream, the characters drawn per font, and its labels."""
+    preset = PRESETS[preset_name]
+    geometry = _geometry(preset_name)
+    regular, bold = _fonts()
+    used: tuple[set[str], set[str]] = (set(), set())
+    ops = ["0 g"]
+    for slot, label in enumerate(labels):
+        left_mm, top_mm, _, height_mm = preset.label_box_mm(slot)
+        left = left_mm * PT_PER_MM
+        bottom = geometry.page_height - (top_mm + height_mm) * PT_PER_MM
+        ops.append(_qr_ops(label.url, ec, left + geometry.qr_inset,
+                           bottom + geometry.qr_inset, geometry.qr_area))
+
+        lines = _fit_text(label, geometry.text_width, geometry.text_height,
+                          preset.max_font_pt, preset.min_font_pt)
+        block = sum(size for _, size, _ in lines) * _LEADING
+        # Centre the block vertically. A line box of 1.18 em holds DejaVu's ascent plus
+        # descent, so each baseline sits one ascent below the top of its box.
+        top = bottom + geometry.padding + (geometry.text_height + block) / 2
+        x = left + geometry.text_left
+        ops.append("BT")
+        for is_bold, size, text in lines:
+            font = bold if is_bold else regular
+            baseline = top - size * font.ascent
+            top -= size * _LEADING
+            ops.append(f"/{font.resource} {size:.2f} Tf 1 0 0 1 {x:.2f} {baseline:.2f} Tm "
+                       f"<{font.encode(text, used[is_bold])}> Tj")
+        ops.append("ET")
+    content = zlib.compress("\n".join(ops).encode("ascii"), 6)
+    return content, "".join(used[0]), "".join(used[1]), len(labels)
+
+
+def _render_pages(pages: list[list[Label]], preset_name: str,
+                  ec: str) -> list[tuple[bytes, str, str, int]]:
+    return [_render_page(page, preset_name, ec) for page in pages]
+
+
+def _batched(items: Iterable[Label], size: int) -> Iterator[list[Label]]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def _pool_context() -> multiprocessing.context.BaseContext:
+    # forkserver children come from a clean single-threaded server, so a pool started
+    # inside a threaded gunicorn/Flask worker cannot inherit a held lock (plain fork can).
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
+def _pooled(tasks: Iterable[list[list[Label]]], preset_name: str, ec: str,
+            workers: int) -> Iterator[tuple[bytes, str, str, int]]:
+    """Results of `tasks` in order, with a bounded number in flight so memory stays flat."""
+    executor = ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context())
+    pending: deque[Future[list[tuple[bytes, str, str, int]]]] = deque()
+    try:
+        for task in tasks:
+            pending.append(executor.submit(_render_pages, task, preset_name, ec))
+            if len(pending) >= 3 * workers:
+                yield from pending.popleft().result()
+        while pending:
+            yield from pending.popleft().result()
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _worker_count(workers: int | None) -> int:
+    if workers is not None:
+        if workers < 0:
+            raise ValueError(f"workers must not be negative, got {workers}")
+        return workers
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def render_label_pdf(labels: Iterable[Label], preset: str, out: BinaryIO, *, ec: str = "M",
+                     workers: int | None = None) -> int:
+    """Write a print-ready label PDF to `out`, page by page; returns the number of labels.
+
+    `labels` is consumed lazily, so a run of any size renders in bounded memory.
+    `workers=None` uses one process per CPU for runs over ~1,500 labels and renders
+    smaller runs in-process; 0 or 1 always renders in-process; N > 1 always uses N
+    worker processes.
+    """
+    spec = get_preset(preset)
+    level = check_ec(ec)
+    fonts = [PdfFont("F1", load_font(REGULAR_FONT), "DejaVuSans"),
+             PdfFont("F2", load_font(BOLD_FONT), "DejaVuSans-Bold")]
+    writer = StreamingPdfWriter(out, fonts, title="Tem truy xuất nguồn gốc OCOP")
+    pages = _batched(labels, spec.labels_per_page)
+    pages_per_task = max(1, _LABELS_PER_TASK // spec.labels_per_page)
+
+    count = _worker_count(workers)
+    automatic = workers is None
+    head: list[list[Label]] = []
+    if count > 1 and automatic:
+        # Look ahead just far enough to tell a small run (no pool) from a large one.
+        head = list(islice(pages, -(-_INLINE_LABELS // spec.labels_per_page) + 1))
+        if sum(len(page) for page in head) <= _INLINE_LABELS:
+            count = 1
+    all_pages = chain(head, pages)
+    if count > 1:
+        results = _pooled(_batched_pages(all_pages, pages_per_task), spec.name, level, count)
+    else:
+        results = (_render_page(page, spec.name, level) for page in all_pages)
+
+    geometry = _geometry(spec.name)
+    total = 0
+    for content, regular_chars, bold_chars, n in results:
+        writer.add_page(geometry.page_width, geometry.page_height, content, compressed=True)
+        fonts[0].used.update(regular_chars)
+        fonts[1].used.update(bold_chars)
+        total += n
+    writer.close()
+    return total
+
+
+def _batched_pages(pages: Iterable[list[Label]], size: int) -> Iterator[list[list[Label]]]:
+    iterator = iter(pages)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+# --- exports for print shops ------------------------------------------------------------
+
+CSV_COLUMNS = ("url", "product_name", "lot", "serial", "stars")
+
+
+def labels_csv(labels: Iterable[Label], out: TextIO) -> int:
+    """Write one CSV row per label for variable-data printing; returns the row count.
+
+    Open `out` with `encoding="utf-8", newline=""`: the leading BOM makes Excel read the
+    Vietnamese text as UTF-8.
+    """
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    count = 0
+    for label in labels:
+        writer.writerow((label.url, label.product_name, label.lot,
+                         "" if label.serial is None else label.serial,
+                         "" if label.stars is None else label.stars))
+        count += 1
+    return count
+
+
+_UNSAFE_NAME = re.compile(r"[^0-9A-Za-z._-]+")
+
+
+def labels_svg_zip(labels: Iterable[Label], out: BinaryIO, *, ec: str = "M") -> int:
+    """Write a ZIP with one QR SVG per label, named after its serial (or lot); returns the count.
+
+    Symbols come from the zxing-cpp matrix, not segno, so large runs stay fast.
+    """
+    level = check_ec(ec)
+    taken: set[str] = set()
+    stamp = time.localtime()[:6]
+    count = 0
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for label in labels:
+            stem = _UNSAFE_NAME.sub("_", label.serial or label.lot).strip("._") or "label"
+            name, n = f"{stem}.svg", 1
+            while name in taken:  # lot labels share a lot: number the repeats
+                n += 1
+                name = f"{stem}-{n}.svg"
+            taken.add(name)
+            info = zipfile.ZipInfo(name, date_time=stamp)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, matrix_svg(qr_matrix(label.url, level)))
+            count += 1
+    return count
