@@ -27,7 +27,7 @@ translations: $(VENV)/.installed
 	$(BIN)/pybabel compile --use-fuzzy -q -d traceability/translations
 
 run: install
-	APP_ENV=$${APP_ENV:-development} $(BIN)/flask db upgrade
+	APP_ENV=$${APP_ENV:-development} $(BIN)/flask db upgrade heads
 	APP_ENV=$${APP_ENV:-development} $(BIN)/flask demo-load
 	APP_ENV=$${APP_ENV:-development} $(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 

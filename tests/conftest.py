@@ -66,7 +66,7 @@ def app(database_url: str) -> Iterator[Flask]:
 
     application = make_test_app(database_url)
     with application.app_context():
-        upgrade()
+        upgrade(revision="heads")
     yield application
     with application.app_context():
         _db.engine.dispose()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import itertools
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from traceability.batches.models import Batch
 from traceability.batches.services import create_batch
@@ -21,6 +21,9 @@ from traceability.registry.models import (
     RegionLevel,
 )
 from traceability.registry.services import create_producer, create_product, register_certificate
+
+if TYPE_CHECKING:
+    from traceability.accounts.models import User
 
 _seq = itertools.count(1)
 
@@ -70,3 +73,46 @@ def make_batch(product: Product | None = None, **kw: Any) -> Batch:
             "quantity": Decimal(100), "unit": "hộp"}
     data.update(kw)
     return create_batch(product, data)
+
+
+def make_user(role: str = "producer", *, regions: list[Region] | None = None,
+              producer: Producer | None = None, membership: str | None = None,
+              **kw: Any) -> "User":
+    """A user; officers and inspectors get `regions`, others a membership of `producer`."""
+    from traceability.accounts.models import Membership, MembershipRole, Role, User
+
+    n = next(_seq)
+    user = User(email=kw.pop("email", f"user{n}@example.vn"),
+                full_name=kw.pop("full_name", f"Người dùng {n}"), role=Role(role), **kw)
+    if regions:
+        user.regions = list(regions)
+    db.session.add(user)
+    db.session.flush()
+    if producer is not None:
+        default = {"consultant": "consultant", "producer": "owner"}.get(role, "staff")
+        db.session.add(Membership(user_id=user.id, producer_id=producer.id,
+                                  role=MembershipRole(membership or default)))
+        db.session.flush()
+    return user
+
+
+def make_token(user: "User", producer: Producer | None = None) -> str:
+    """An API token for `user`; returns the secret for an `Authorization: Bearer` header."""
+    import secrets
+
+    from traceability.accounts.auth import token_digest
+    from traceability.accounts.models import ApiToken
+
+    secret = "ocop_" + secrets.token_urlsafe(24)
+    db.session.add(ApiToken(user_id=user.id, producer_id=producer.id if producer else None,
+                            name="test", prefix=secret[:10], token_hash=token_digest(secret)))
+    db.session.flush()
+    return secret
+
+
+def login(client: Any, user: "User") -> None:
+    """Sign `user` in on the test client's session without going through the form."""
+    db.session.commit()
+    with client.session_transaction() as session:
+        session["_user_id"] = str(user.id)
+        session["_fresh"] = True

@@ -58,16 +58,26 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
+# Each domain package may have an `api` module (flask-smorest blueprint `blp`, mounted under
+# /api/v1) and a `views` module (HTML blueprint `blp`).
+DOMAINS = ("registry", "accounts", "batches", "codes", "resolver", "oversight")
+
+
 def _register_blueprints(app: Flask) -> None:
+    from importlib import import_module
+    from importlib.util import find_spec
+
     from .extensions import api, csrf
-    from .registry.api import blp as registry_api
     from .views import blp as site
 
-    api_blueprints = [registry_api]
-    for blp in api_blueprints:
-        # The API authenticates with bearer tokens, not cookies: CSRF does not apply.
-        csrf.exempt(blp)
-        api.register_blueprint(blp)
+    for domain in DOMAINS:
+        if find_spec(f"{__name__}.{domain}.api"):
+            blp = import_module(f"{__name__}.{domain}.api").blp
+            # The API authenticates with bearer tokens, not cookies: CSRF does not apply.
+            csrf.exempt(blp)
+            api.register_blueprint(blp)
+        if find_spec(f"{__name__}.{domain}.views"):
+            app.register_blueprint(import_module(f"{__name__}.{domain}.views").blp)
     app.register_blueprint(site)
 
 

@@ -6,4 +6,3 @@ import pytest
 @pytest.fixture(autouse=True)
 def db() -> None:
     """Shadow the suite-wide autouse database fixture, which these tests never need."""
-    return None

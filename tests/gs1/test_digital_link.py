@@ -88,9 +88,7 @@ def test_the_uri_is_uncompressed_with_qualifiers_in_order_and_attributes_in_the_
 
 def test_set_82_punctuation_is_percent_encoded_except_hyphen_dot_and_underscore() -> None:
     path = canonical_path(DigitalLink(gtin=GTIN_13, lot=PUNCTUATION_82))
-    assert path == (
-        f"/01/{GTIN_14}/10/%21%22%25%26%27%28%29%2A%2B%2C-.%2F%3A%3B%3C%3D%3E%3F_"
-    )
+    assert path == (f"/01/{GTIN_14}/10/%21%22%25%26%27%28%29%2A%2B%2C-.%2F%3A%3B%3C%3D%3E%3F_")
 
 
 @pytest.mark.parametrize(
@@ -229,9 +227,7 @@ def test_links_are_values_that_cannot_be_changed_through_the_callers_dict() -> N
 
 
 def test_walk_up_drops_serial_then_lot_then_variant() -> None:
-    link = DigitalLink(
-        gtin=GTIN_13, variant="V", lot="L", serial="S", attributes={"17": "261231"}
-    )
+    link = DigitalLink(gtin=GTIN_13, variant="V", lot="L", serial="S", attributes={"17": "261231"})
     assert [canonical_path(step) for step in link.walk_up()] == [
         f"/01/{GTIN_14}/22/V/10/L/21/S",
         f"/01/{GTIN_14}/22/V/10/L",
@@ -263,9 +259,9 @@ def test_qualifier_validators_accept_set_82_and_name_the_first_bad_character(
 
 
 def test_build_uri_refuses_a_base_url_that_is_not_http() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="base_url"):
         build_uri("trace.example.vn", DigitalLink(gtin=GTIN_13))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="base_url"):
         build_uri(BASE + "?x=1", DigitalLink(gtin=GTIN_13))
 
 

@@ -14,8 +14,7 @@ from traceability.gs1.gtin import normalize_gtin
 
 # GS1 AI encodable character set 82 (GS1 General Specifications, figure 7.11-1).
 SET_82 = frozenset(
-    "!\"%&'()*+,-./0123456789:;<=>?"
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
+    "!\"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
 )
 QUALIFIER_MAX_LENGTH = 20
 TRACE_CODE_LENGTHS = range(4, 17)
@@ -109,12 +108,13 @@ class DigitalLink:
         The order in which a resolver falls back when a qualifier has no entry of its own.
         Attributes are dropped: they never select an entry.
         """
-        current = replace(self, attributes={})
-        chain = [current]
-        for name in ("serial", "lot", "variant"):
-            if getattr(current, name) is not None:
-                current = replace(current, **{name: None})
-                chain.append(current)
+        chain = [replace(self, attributes={})]
+        if self.serial is not None:
+            chain.append(replace(chain[-1], serial=None))
+        if self.lot is not None:
+            chain.append(replace(chain[-1], lot=None))
+        if self.variant is not None:
+            chain.append(replace(chain[-1], variant=None))
         return chain
 
 
@@ -345,9 +345,9 @@ def _decode_segment(raw: str) -> str:
     bad = _BAD_PERCENT_ESCAPE.search(raw)
     if bad:
         raise _path_error(
-            f"Đường dẫn có mã hoá phần trăm sai: “{raw[bad.start():bad.start() + 3]}” "
+            f"Đường dẫn có mã hoá phần trăm sai: “{raw[bad.start() : bad.start() + 3]}” "
             "(dấu “%” phải được viết là %25).",
-            f"Bad percent-encoding in the path: {raw[bad.start():bad.start() + 3]!r}.",
+            f"Bad percent-encoding in the path: {raw[bad.start() : bad.start() + 3]!r}.",
         )
     # Invalid UTF-8 becomes U+FFFD, which the set-82 check then names with its position.
     return unquote(raw, errors="replace")

@@ -100,7 +100,8 @@ def validate_company_prefix(prefix: str) -> str:
 
 def item_reference_capacity(prefix: str) -> int:
     """How many GTIN-13s a company prefix can number: 12 digits minus the prefix length."""
-    return 10 ** (12 - len(validate_company_prefix(prefix)))
+    capacity: int = 10 ** (12 - len(validate_company_prefix(prefix)))
+    return capacity
 
 
 def make_gtin13(prefix: str, item_reference: int) -> str:
@@ -135,4 +136,3 @@ def next_free_item_reference(prefix: str, used: Iterable[int]) -> int:
         f"Company prefix {prefix} has used all {capacity} item references; "
         "register another prefix with GS1 Vietnam.",
     )
-
