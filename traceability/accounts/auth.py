@@ -35,3 +35,21 @@ def load_user_from_token(request: Request) -> User | None:
         return None
     token.last_used_at = now
     return token.user
+
+
+def api_user() -> User:
+    """The caller of an API endpoint, or 401.
+
+    State-changing API calls must carry a Bearer token: the API is exempt from CSRF, so a
+    session cookie alone is accepted only for safe (GET/HEAD) requests, such as the
+    producer UI's download links.
+    """
+    from flask import abort, request
+    from flask_login import current_user
+
+    if not current_user.is_authenticated:
+        abort(401)
+    if request.method not in ("GET", "HEAD", "OPTIONS") and not request.headers.get(
+            "Authorization", "").startswith("Bearer "):
+        abort(401)
+    return current_user._get_current_object()  # type: ignore[no-any-return]
