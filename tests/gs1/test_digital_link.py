@@ -88,7 +88,7 @@ def test_the_uri_is_uncompressed_with_qualifiers_in_order_and_attributes_in_the_
 
 def test_set_82_punctuation_is_percent_encoded_except_hyphen_dot_and_underscore() -> None:
     path = canonical_path(DigitalLink(gtin=GTIN_13, lot=PUNCTUATION_82))
-    assert path == (f"/01/{GTIN_14}/10/%21%22%25%26%27%28%29%2A%2B%2C-.%2F%3A%3B%3C%3D%3E%3F_")
+    assert path == f"/01/{GTIN_14}/10/%21%22%25%26%27%28%29%2A%2B%2C-.%2F%3A%3B%3C%3D%3E%3F_"
 
 
 @pytest.mark.parametrize(

@@ -96,6 +96,12 @@ def test_trace_code_subjects_and_lotless_labels_are_signed_too(signer: SerialSig
     assert signer.verify("AB12CD34", "", serial, 1)
 
 
+@pytest.mark.parametrize("code", ["23456789", "23456785"])  # the second is a valid GTIN-8
+def test_all_digit_trace_codes_sign_and_verify(signer: SerialSigner, code: str) -> None:
+    serial = signer.make(code, LOT, 9)
+    assert signer.verify(code, LOT, serial, 1)
+
+
 @pytest.mark.parametrize(
     "serial",
     [

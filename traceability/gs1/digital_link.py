@@ -46,7 +46,7 @@ _QUALIFIER_ORDER = {"01": ("22", "10", "21"), "t": ("10", "21")}
 # The data attributes this service reads from the query string; other AIs are ignored.
 DATE_ATTRIBUTES: dict[str, _Element] = {
     "11": _Element("production_date", "ngày sản xuất", "production date"),
-    "15": _Element("best_before_date", "ngày sử dụng tốt nhất", "best before date"),
+    "15": _Element("best_before_date", "sử dụng tốt nhất trước ngày", "best before date"),
     "17": _Element("expiry_date", "hạn sử dụng", "expiry date"),
 }
 
@@ -135,15 +135,14 @@ def validate_variant(value: str) -> str:
 
 def validate_trace_code(value: str) -> str:
     """Validate a trace code (4–16 of A–Z, 0–9; lower case accepted) and return it upper-cased."""
-    code = value.upper()
-    if len(code) not in TRACE_CODE_LENGTHS:
+    if len(value) not in TRACE_CODE_LENGTHS:
         raise GS1Error(
             "trace_code",
-            f"Mã truy xuất phải có từ 4 đến 16 ký tự (đang có {len(code)}).",
-            f"A trace code has 4 to 16 characters (got {len(code)}).",
+            f"Mã truy xuất phải có từ 4 đến 16 ký tự (đang có {len(value)}).",
+            f"A trace code has 4 to 16 characters (got {len(value)}).",
         )
-    for position, char in enumerate(code, start=1):
-        if not ("A" <= char <= "Z" or "0" <= char <= "9"):
+    for position, char in enumerate(value, start=1):
+        if not (char.isascii() and char.isalnum()):
             raise GS1Error(
                 "trace_code",
                 f"Mã truy xuất chỉ gồm chữ cái A–Z và chữ số; ký tự {show_char(char)} "
@@ -151,7 +150,8 @@ def validate_trace_code(value: str) -> str:
                 f"A trace code has letters A-Z and digits only; {char!r} at position "
                 f"{position} is not allowed.",
             )
-    return code
+    # People type codes read off a label in lower case; the canonical form is upper case.
+    return value.upper()
 
 
 def gs1_date(value: str, today: dt.date | None = None) -> dt.date:

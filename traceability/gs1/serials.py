@@ -21,7 +21,7 @@ from collections.abc import Iterator, Mapping
 
 from traceability.gs1.digital_link import QUALIFIER_MAX_LENGTH, validate_lot, validate_trace_code
 from traceability.gs1.errors import GS1Error
-from traceability.gs1.gtin import normalize_gtin
+from traceability.gs1.gtin import is_valid_gtin, normalize_gtin
 
 TAG_LENGTH = 6
 MIN_KEY_BYTES = 16
@@ -170,8 +170,10 @@ def _keyed_prefix(key: bytes, subject: str, lot: str) -> hmac.HMAC:
 
 
 def _canonical_subject(subject: str) -> str:
-    # A GTIN-13 at printing and a GTIN-14 at scanning must sign the same message.
-    if subject.isascii() and subject.isdigit():
+    # A GTIN-13 at printing and a GTIN-14 at scanning must sign the same message. An
+    # all-digit trace code that happens to be a valid GTIN is padded the same way on both
+    # sides, so it still verifies; anything else is signed as a trace code.
+    if is_valid_gtin(subject):
         return normalize_gtin(subject)
     return validate_trace_code(subject)
 
