@@ -24,7 +24,7 @@ install: $(VENV)/.installed translations
 install-dev: $(VENV)/.installed-dev translations
 
 translations: $(VENV)/.installed
-	$(BIN)/pybabel compile --use-fuzzy -q -d traceability/translations
+	$(BIN)/pybabel compile --use-fuzzy -d traceability/translations
 
 run: install
 	APP_ENV=$${APP_ENV:-development} $(BIN)/flask db upgrade heads
