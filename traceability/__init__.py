@@ -5,8 +5,16 @@ import os
 from typing import Any
 
 from flask import Flask, request
+from werkzeug.routing import IntegerConverter
 
 from .config import check_secrets, load_config
+from .schemas_common import MAX_ID
+
+
+class DatabaseIdConverter(IntegerConverter):
+    def __init__(self, map, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 def select_locale() -> str:
@@ -25,6 +33,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(load_config(app.instance_path))
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Vietnamese stays readable
+    # Primary keys are 32-bit integers: a larger id in a URL is a 404, not a driver overflow.
+    app.url_map.converters["int"] = DatabaseIdConverter
     if config:
         app.config.update(config)
     if app.config.get("TESTING"):

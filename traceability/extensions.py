@@ -47,3 +47,25 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:  # type: ignor
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.close()
+
+
+def _bound_page_numbers() -> None:
+    """flask-smorest's `page` argument has no upper bound, and page × page_size beyond a
+    64-bit OFFSET overflows the database driver (a 500). Cap it so it is a 422 naming `page`.
+    flask-smorest builds the schema in this module-level factory and offers no hook."""
+    import flask_smorest.pagination as pagination
+    from marshmallow import fields, validate
+
+    original = pagination._pagination_parameters_schema_factory
+
+    def bounded_factory(def_page: int, def_page_size: int, def_max_page_size: int) -> type:
+        class BoundedPaginationParametersSchema(original(def_page, def_page_size, def_max_page_size)):
+            page = fields.Integer(load_default=def_page, validate=validate.Range(min=1, max=MAX_PAGE))
+
+        return BoundedPaginationParametersSchema
+
+    pagination._pagination_parameters_schema_factory = bounded_factory
+
+
+MAX_PAGE = 1_000_000
+_bound_page_numbers()
