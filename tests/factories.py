@@ -111,8 +111,14 @@ def make_token(user: "User", producer: Producer | None = None) -> str:
 
 
 def login(client: Any, user: "User") -> None:
-    """Sign `user` in on the test client's session without going through the form."""
+    """Sign `user` in on the test client's session without going through the form, with the
+    session identifier that Flask-Login's "strong" session protection checks."""
+    from flask_login.utils import _create_identifier
+
     db.session.commit()
+    with client.application.test_request_context(environ_base=client.environ_base):
+        identifier = _create_identifier()
     with client.session_transaction() as session:
         session["_user_id"] = str(user.id)
         session["_fresh"] = True
+        session["_id"] = identifier

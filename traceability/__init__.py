@@ -19,8 +19,10 @@ class DatabaseIdConverter(IntegerConverter):
 
 def select_locale() -> str:
     """?lang= beats the lang cookie beats Accept-Language; Vietnamese by default."""
-    from flask import current_app
+    from flask import current_app, has_request_context
 
+    if not has_request_context():  # CLI commands, mail jobs: the default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     languages = current_app.config["LANGUAGES"]
     chosen = request.args.get("lang") or request.cookies.get("lang")
     if chosen in languages:

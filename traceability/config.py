@@ -45,6 +45,7 @@ def load_config(instance_path: str) -> dict:
         "BABEL_DEFAULT_LOCALE": "vi",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
         "LANGUAGES": ("vi", "en"),
+        "OCOP_FOUR_STAR_TARGET_PER_COMMUNE": int(env.get("OCOP_FOUR_STAR_TARGET_PER_COMMUNE", "1")),
         "SCAN_COPY_MAX_SCANS": int(env.get("SCAN_COPY_MAX_SCANS", "20")),
         "SCAN_COPY_MAX_NETWORKS": int(env.get("SCAN_COPY_MAX_NETWORKS", "5")),
         "SMTP_HOST": env.get("SMTP_HOST", "127.0.0.1"),

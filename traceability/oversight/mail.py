@@ -1,0 +1,249 @@
+"""Expiry notices: the outbox (ExpiryNotice rows), the schedule, and exactly-once SMTP sending.
+
+Schedule: the law wants the written notice in the producer's hands at least 30 days before
+expiry. A letter is due NOTICE_MARGIN_DAYS earlier than that (expiry − 45 days), so retries
+and the post have two weeks of slack. A certificate that is revoked, superseded or already
+expired gets no notice.
+
+Exactly once: each run claims a row with one conditional UPDATE (pending → sending, and
+only while still pending) and commits the claim before talking to SMTP; a second run at
+the same moment updates zero rows and moves on. A run that dies mid-send leaves the row in
+'sending', shown to officers, and never sends it again by itself: a letter sent twice is
+worse than one an officer has to look at.
+"""
+from __future__ import annotations
+
+import smtplib
+import ssl
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import make_msgid
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import selectinload
+
+from ..clock import local_today
+from ..extensions import db
+from ..models_base import utcnow
+from ..registry.models import Certificate, Producer, Product, Region, RegionLevel
+from ..registry.status import NOTICE_DAYS_BEFORE_EXPIRY
+from ..render.notice_pdf import NoticeLetter, render_notice_pdf
+from .models import ExpiryNotice, NoticeStatus
+
+NOTICE_KIND = "expiry_30d"
+NOTICE_MARGIN_DAYS = 15
+NOTICE_LEAD_DAYS = NOTICE_DAYS_BEFORE_EXPIRY + NOTICE_MARGIN_DAYS  # due at expiry − 45 days
+MAX_ATTEMPTS = 5
+RETRY_BASE = timedelta(minutes=10)  # 10 min, 20, 40, 80: then failed for an officer to look at
+
+
+def notice_due_on(cert: Certificate) -> date:
+    return cert.expires_on - timedelta(days=NOTICE_LEAD_DAYS)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    return RETRY_BASE * (2 ** max(attempts - 1, 0))
+
+
+def _needs_notice(today: date) -> sa.ColumnElement[bool]:
+    revoked = sa.and_(Certificate.revoked_on.is_not(None), Certificate.revoked_on <= today)
+    return sa.and_(sa.not_(revoked), Certificate.superseded_by_id.is_(None),
+                   Certificate.expires_on >= today,
+                   Certificate.expires_on <= today + timedelta(days=NOTICE_LEAD_DAYS))
+
+
+def create_due_notices(today: date | None = None) -> int:
+    """Add an outbox row for every certificate whose notice is due; concurrent runs are safe
+    because the (certificate, kind) pair is unique and inserts skip existing rows."""
+    today = today or local_today()
+    rows = db.session.execute(
+        sa.select(Certificate.id, Certificate.expires_on, Producer.email)
+        .join(Product, Certificate.product_id == Product.id)
+        .join(Producer, Product.producer_id == Producer.id)
+        .where(_needs_notice(today))
+        .where(~sa.exists().where(ExpiryNotice.certificate_id == Certificate.id,
+                                  ExpiryNotice.kind == NOTICE_KIND))).all()
+    if not rows:
+        return 0
+    values = [{"certificate_id": cid, "kind": NOTICE_KIND,
+               "due_on": expires_on - timedelta(days=NOTICE_LEAD_DAYS),
+               "recipient": email or None, "status": NoticeStatus.PENDING.value, "attempts": 0,
+               "created_at": utcnow()} for cid, expires_on, email in rows]
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    stmt = (insert(ExpiryNotice).on_conflict_do_nothing(index_elements=["certificate_id", "kind"])
+            .returning(ExpiryNotice.id))
+    return len(db.session.execute(stmt, values).all())
+
+
+def claim(notice_id: int, now: datetime) -> bool:
+    """Atomically take a pending notice for this run; False when another run got it first."""
+    result = db.session.execute(
+        sa.update(ExpiryNotice)
+        .where(ExpiryNotice.id == notice_id, ExpiryNotice.status == NoticeStatus.PENDING,
+               sa.or_(ExpiryNotice.next_attempt_at.is_(None), ExpiryNotice.next_attempt_at <= now))
+        .values(status=NoticeStatus.SENDING, attempts=ExpiryNotice.attempts + 1)
+        .execution_options(synchronize_session=False))
+    return result.rowcount == 1
+
+
+def _region_names(region: Region) -> dict[str, str]:
+    names: dict[str, str] = {}
+    node: Region | None = region
+    while node is not None:
+        names.setdefault(node.level.value, node.name)
+        node = node.parent
+    return names
+
+
+def letter_for(cert: Certificate, letter_date: date, notice_id: int | None = None) -> NoticeLetter:
+    product = cert.product
+    producer = product.producer
+    names = _region_names(producer.region)
+    place = names.get(RegionLevel.PROVINCE.value, "").removeprefix("Tỉnh ").removeprefix("Thành phố ")
+    return NoticeLetter(
+        issuing_authority=cert.issuing_authority,
+        notice_number=f"{notice_id or cert.id}/TB-OCOP",
+        place=place or "Việt Nam",
+        letter_date=letter_date,
+        producer_name=producer.name,
+        producer_address=producer.address,
+        product_name=product.name_vi,
+        stars=cert.stars,
+        decision_number=cert.decision_number,
+        issued_on=cert.issued_on,
+        expires_on=cert.expires_on,
+        contact=current_app.config.get("MAIL_FROM", ""),
+    )
+
+
+def notice_pdf(cert: Certificate, letter_date: date, notice_id: int | None = None) -> bytes:
+    return render_notice_pdf(letter_for(cert, letter_date, notice_id))
+
+
+def build_message(notice: ExpiryNotice, today: date) -> EmailMessage:
+    cert = notice.certificate
+    product = cert.product
+    msg = EmailMessage()
+    msg["Subject"] = f"Thông báo giấy chứng nhận OCOP sắp hết hiệu lực: {product.name_vi}"
+    msg["From"] = current_app.config["MAIL_FROM"]
+    msg["To"] = notice.recipient
+    # A stable id lets a mail server or reader spot a duplicate if one ever slipped through.
+    msg["Message-ID"] = make_msgid(idstring=f"ocop-notice-{notice.id}")
+    msg.set_content(
+        f"Kính gửi {product.producer.name},\n\n"
+        f"Giấy chứng nhận sản phẩm OCOP {cert.stars} sao của sản phẩm «{product.name_vi}» "
+        f"(quyết định số {cert.decision_number}, cấp ngày {cert.issued_on:%d/%m/%Y}) "
+        f"hết hiệu lực vào ngày {cert.expires_on:%d/%m/%Y}.\n\n"
+        "Đề nghị chủ thể đăng ký đánh giá lại sản phẩm trước ngày hết hạn. Sau ngày này, nếu "
+        "chưa được đánh giá lại, sản phẩm không được sử dụng biểu trưng OCOP và số sao.\n\n"
+        "Thông báo chính thức được đính kèm (tệp PDF).\n\n"
+        f"{cert.issuing_authority}\n", charset="utf-8")
+    msg.add_attachment(notice_pdf(cert, today, notice.id), maintype="application", subtype="pdf",
+                       filename=f"thong-bao-het-han-ocop-{cert.id}.pdf")
+    return msg
+
+
+def smtp_send(msg: EmailMessage) -> None:
+    config = current_app.config
+    with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=30) as smtp:
+        if config.get("SMTP_STARTTLS"):
+            smtp.starttls(context=ssl.create_default_context())
+        if config.get("SMTP_USER"):
+            smtp.login(config["SMTP_USER"], config.get("SMTP_PASSWORD") or "")
+        smtp.send_message(msg)
+
+
+@dataclass
+class SendResult:
+    created: int = 0
+    sent: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    retrying: list[int] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"created": self.created, "sent": len(self.sent), "failed": len(self.failed),
+                "retrying": len(self.retrying), "skipped": len(self.skipped)}
+
+
+def _finish(notice_id: int, **values: Any) -> None:
+    db.session.execute(sa.update(ExpiryNotice).where(ExpiryNotice.id == notice_id).values(**values)
+                       .execution_options(synchronize_session=False))
+    db.session.commit()
+
+
+def send_due(today: date | None = None, now: datetime | None = None) -> SendResult:
+    """The daily job: create due notices, then send each pending one exactly once.
+    Commits as it goes (each claim, each result), so it must run outside a request."""
+    today = today or local_today()
+    now = now or utcnow()
+    result = SendResult(created=create_due_notices(today))
+    db.session.commit()
+    candidates = list(db.session.scalars(
+        sa.select(ExpiryNotice.id).where(
+            ExpiryNotice.status == NoticeStatus.PENDING,
+            sa.or_(ExpiryNotice.next_attempt_at.is_(None), ExpiryNotice.next_attempt_at <= now))
+        .order_by(ExpiryNotice.due_on, ExpiryNotice.id)))
+    for notice_id in candidates:
+        if not claim(notice_id, now):
+            db.session.rollback()
+            continue
+        db.session.commit()
+        notice = db.session.scalar(
+            sa.select(ExpiryNotice).where(ExpiryNotice.id == notice_id).options(
+                selectinload(ExpiryNotice.certificate).selectinload(Certificate.product)
+                .selectinload(Product.producer)))
+        assert notice is not None
+        cert = notice.certificate
+        if cert.superseded_by_id is not None or (cert.revoked_on and cert.revoked_on <= today) \
+                or cert.expires_on < today:
+            _finish(notice_id, status=NoticeStatus.FAILED,
+                    last_error="Không gửi: giấy chứng nhận đã được đánh giá lại, thu hồi hoặc đã hết hạn.")
+            result.skipped.append(notice_id)
+            continue
+        recipient = notice.recipient or notice.certificate.product.producer.email
+        if not recipient:
+            _finish(notice_id, status=NoticeStatus.FAILED,
+                    last_error="Chủ thể chưa có địa chỉ email: hãy in thông báo và gửi bằng đường bưu điện.")
+            result.failed.append(notice_id)
+            continue
+        notice.recipient = recipient
+        attempts = notice.attempts
+        try:
+            message = build_message(notice, today)
+            smtp_send(message)
+        except (OSError, smtplib.SMTPException) as exc:
+            error = f"{type(exc).__name__}: {exc}"[:500]
+            db.session.rollback()
+            if attempts >= MAX_ATTEMPTS:
+                _finish(notice_id, status=NoticeStatus.FAILED, last_error=error, next_attempt_at=None)
+                result.failed.append(notice_id)
+            else:
+                _finish(notice_id, status=NoticeStatus.PENDING, last_error=error,
+                        next_attempt_at=now + retry_delay(attempts))
+                result.retrying.append(notice_id)
+            continue
+        _finish(notice_id, status=NoticeStatus.SENT, sent_at=utcnow(), last_error=None,
+                next_attempt_at=None, recipient=recipient)
+        result.sent.append(notice_id)
+    return result
+
+
+def requeue(notice: ExpiryNotice) -> ExpiryNotice:
+    """An officer sends a failed notice again (after fixing the producer's e-mail, say)."""
+    from ..errors import InvalidState
+
+    if notice.status != NoticeStatus.FAILED:
+        raise InvalidState("Chỉ gửi lại được thông báo đã thất bại.")
+    notice.status = NoticeStatus.PENDING
+    notice.next_attempt_at = None
+    notice.recipient = notice.certificate.product.producer.email or None
+    db.session.flush()
+    return notice

@@ -1,0 +1,512 @@
+"""Officer dashboard figures and the periodic report (XLSX and CSV), scoped to regions."""
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import selectinload
+
+from ..accounts.models import Handover, Membership, MembershipRole, Role, User
+from ..accounts.permissions import region_scope
+from ..batches.models import Batch
+from ..clock import VIETNAM, local_today
+from ..codes.models import LabelRun
+from ..errors import Forbidden, field_error
+from ..extensions import db
+from ..registry.models import Certificate, Producer, Product, Region, RegionLevel
+from ..registry.services import current_certificate
+from ..registry.status import EXPIRING_WITHIN_DAYS, NOTICE_DAYS_BEFORE_EXPIRY
+from ..resolver.models import CounterfeitReport, Scan
+from .models import Inspection
+from .services import GROUP_LABELS, OUTCOME_LABELS, STATUS_LABELS, require_officer
+
+DEFAULT_FOUR_STAR_TARGET = 1
+
+
+def four_star_target() -> int:
+    """Products of 4★ or more wanted in each commune (setting OCOP_FOUR_STAR_TARGET_PER_COMMUNE)."""
+    return int(current_app.config.get("OCOP_FOUR_STAR_TARGET_PER_COMMUNE", DEFAULT_FOUR_STAR_TARGET))
+
+
+# --- scope ---------------------------------------------------------------------------------
+
+def subtree(root_ids: set[int]) -> set[int]:
+    tree = sa.select(Region.id).where(Region.id.in_(root_ids)).cte("subtree", recursive=True)
+    tree = tree.union_all(sa.select(Region.id).where(Region.parent_id == tree.c.id))
+    return set(db.session.scalars(sa.select(tree.c.id)))
+
+
+def report_regions(user: User, region_id: int | None) -> set[int] | None:
+    """The region ids a report covers; None = everything (admin without a region)."""
+    require_officer(user)
+    allowed = None if user.role == Role.ADMIN else region_scope(user)
+    if region_id is None:
+        return allowed
+    if db.session.get(Region, region_id) is None:
+        raise field_error("region_id", "Không tìm thấy địa bàn này.")
+    if allowed is not None and region_id not in allowed:
+        raise Forbidden("Địa bàn này nằm ngoài phạm vi quản lý của bạn.")
+    return subtree({region_id})
+
+
+def _in_scope(stmt: sa.Select, regions: set[int] | None) -> sa.Select:
+    return stmt if regions is None else stmt.where(Producer.region_id.in_(regions))
+
+
+def _products(regions: set[int] | None) -> list[Product]:
+    stmt = (sa.select(Product).join(Producer, Product.producer_id == Producer.id)
+            .options(selectinload(Product.certificates),
+                     selectinload(Product.producer).selectinload(Producer.region))
+            .order_by(Producer.name, Product.name_vi, Product.id))
+    return list(db.session.scalars(_in_scope(stmt, regions)))
+
+
+def _regions_by_id() -> dict[int, Region]:
+    return {r.id: r for r in db.session.scalars(sa.select(Region))}
+
+
+def area_of(region: Region, regions: dict[int, Region]) -> Region:
+    """The unit directly under the province (a district before the 2025 reform, a commune after)."""
+    node = region
+    while node.parent_id is not None:
+        parent = regions[node.parent_id]
+        if parent.level == RegionLevel.PROVINCE:
+            return node
+        node = parent
+    return node
+
+
+def stars_in_force(product: Product, on: date) -> int:
+    """Stars of the certificate in force on `on`, 0 when there is none."""
+    cert = current_certificate(product)
+    if cert is None or cert.status_on(on).value not in ("valid", "expiring"):
+        return 0
+    return cert.stars
+
+
+# --- dashboard -------------------------------------------------------------------------
+
+@dataclass
+class Dashboard:
+    today: date
+    product_count: int = 0
+    by_area: list[dict[str, Any]] = field(default_factory=list)    # area, group, s3, s4, s5, none
+    by_stars: dict[int, int] = field(default_factory=dict)
+    certificates: dict[str, int] = field(default_factory=dict)     # expiring_90, expiring_30, lapsed, revoked
+    handover: dict[str, int] = field(default_factory=dict)         # handed_over, pending, never
+    without_label_run: list[Product] = field(default_factory=list)
+    short_runs: list[tuple[LabelRun, Product, Certificate]] = field(default_factory=list)
+    scans_by_month: list[tuple[str, int]] = field(default_factory=list)
+    counterfeit_by_status: dict[str, int] = field(default_factory=dict)
+    copy_flags: list[dict[str, Any]] = field(default_factory=list)
+    target: int = DEFAULT_FOUR_STAR_TARGET
+    communes: list[dict[str, Any]] = field(default_factory=list)   # name, four_star, met
+
+    @property
+    def communes_met(self) -> int:
+        return sum(1 for c in self.communes if c["met"])
+
+
+def certificate_counts(products: list[Product], today: date) -> dict[str, int]:
+    counts = {"expiring_90": 0, "expiring_30": 0, "lapsed": 0, "revoked": 0}
+    for product in products:
+        for cert in product.certificates:
+            status = cert.status_on(today).value
+            if status == "revoked":
+                counts["revoked"] += 1
+            elif status == "expired":
+                counts["lapsed"] += 1
+            elif status == "expiring":
+                days = (cert.expires_on - today).days
+                counts["expiring_90"] += days <= EXPIRING_WITHIN_DAYS
+                counts["expiring_30"] += days <= NOTICE_DAYS_BEFORE_EXPIRY
+    return counts
+
+
+def handover_status(producer_ids: list[int], now: datetime) -> dict[int, str]:
+    """handed_over (an owner membership), pending (an open claim), never (neither)."""
+    owners = set(db.session.scalars(sa.select(Membership.producer_id).where(
+        Membership.producer_id.in_(producer_ids), Membership.role == MembershipRole.OWNER,
+        Membership.ended_at.is_(None))))
+    open_claims = set(db.session.scalars(sa.select(Handover.producer_id).where(
+        Handover.producer_id.in_(producer_ids), Handover.redeemed_at.is_(None),
+        Handover.cancelled_at.is_(None), Handover.expires_at > now)))
+    return {pid: "handed_over" if pid in owners else "pending" if pid in open_claims else "never"
+            for pid in producer_ids}
+
+
+def coverage(products: list[Product]) -> tuple[list[Product], list[tuple[LabelRun, Product, Certificate]]]:
+    ids = [p.id for p in products]
+    runs = list(db.session.execute(
+        sa.select(LabelRun, Batch.product_id).join(Batch, LabelRun.batch_id == Batch.id)
+        .where(Batch.product_id.in_(ids)).order_by(LabelRun.id)))
+    with_runs = {pid for _run, pid in runs}
+    by_id = {p.id: p for p in products}
+    short: list[tuple[LabelRun, Product, Certificate]] = []
+    for run, pid in runs:
+        cert = current_certificate(by_id[pid])
+        if cert is not None and cert.revoked_on is None and run.guaranteed_until < cert.expires_on:
+            short.append((run, by_id[pid], cert))
+    return [p for p in products if p.id not in with_runs], short
+
+
+def _utc_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    """Local (Vietnam) days [start, end] as UTC instants [from, to)."""
+    lo = datetime.combine(start, time(), VIETNAM).astimezone(timezone.utc)
+    hi = datetime.combine(end + timedelta(days=1), time(), VIETNAM).astimezone(timezone.utc)
+    return lo, hi
+
+
+def _local_month(value: datetime) -> str:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(VIETNAM).strftime("%Y-%m")
+
+
+def scans_by_month(product_ids: list[int], start: date, end: date) -> list[tuple[str, int]]:
+    lo, hi = _utc_bounds(start, end)
+    counts: Counter[str] = Counter(
+        _local_month(at) for at in db.session.scalars(
+            sa.select(Scan.at).where(Scan.product_id.in_(product_ids), Scan.at >= lo, Scan.at < hi)))
+    months: list[str] = []
+    cursor = date(start.year, start.month, 1)
+    while cursor <= end:
+        months.append(cursor.strftime("%Y-%m"))
+        cursor = date(cursor.year + cursor.month // 12, cursor.month % 12 + 1, 1)
+    return [(m, counts.get(m, 0)) for m in months]
+
+
+def copy_flags(product_ids: list[int], start: date | None = None, end: date | None = None) -> list[dict[str, Any]]:
+    """Unit serials scanned more than SCAN_COPY_MAX_SCANS times or from more than
+    SCAN_COPY_MAX_NETWORKS networks: possible copies of one genuine label."""
+    max_scans = current_app.config["SCAN_COPY_MAX_SCANS"]
+    max_networks = current_app.config["SCAN_COPY_MAX_NETWORKS"]
+    stmt = (sa.select(Scan.product_id, Scan.batch_id, Scan.serial_index, sa.func.min(Scan.code),
+                      sa.func.count(Scan.id), sa.func.count(sa.distinct(Scan.network_hash)))
+            .where(Scan.product_id.in_(product_ids), Scan.serial_index.is_not(None))
+            .group_by(Scan.product_id, Scan.batch_id, Scan.serial_index)
+            .having(sa.or_(sa.func.count(Scan.id) > max_scans,
+                           sa.func.count(sa.distinct(Scan.network_hash)) > max_networks))
+            .order_by(sa.func.count(Scan.id).desc()))
+    if start and end:
+        lo, hi = _utc_bounds(start, end)
+        stmt = stmt.where(Scan.at >= lo, Scan.at < hi)
+    return [{"product_id": pid, "batch_id": bid, "serial_index": idx, "code": code, "scans": n,
+             "networks": nets} for pid, bid, idx, code, n, nets in db.session.execute(stmt)]
+
+
+def commune_progress(products: list[Product], regions: set[int] | None, today: date,
+                     target: int) -> list[dict[str, Any]]:
+    """Communes in scope that are in force today or hold a producer, with their 4★+ products."""
+    four: Counter[int] = Counter()
+    holding: set[int] = set()
+    for product in products:
+        holding.add(product.producer.region_id)
+        if stars_in_force(product, today) >= 4:
+            four[product.producer.region_id] += 1
+    stmt = sa.select(Region).where(Region.level == RegionLevel.COMMUNE).where(sa.or_(
+        Region.id.in_(holding),
+        sa.and_(sa.or_(Region.valid_from.is_(None), Region.valid_from <= today),
+                sa.or_(Region.valid_to.is_(None), Region.valid_to >= today))))
+    if regions is not None:
+        stmt = stmt.where(Region.id.in_(regions))
+    rows = [{"region": r, "name": r.name, "four_star": four.get(r.id, 0),
+             "met": four.get(r.id, 0) >= target} for r in db.session.scalars(stmt.order_by(Region.code))]
+    return rows
+
+
+def dashboard(user: User, region_id: int | None = None, today: date | None = None) -> Dashboard:
+    today = today or local_today()
+    regions = report_regions(user, region_id)
+    products = _products(regions)
+    all_regions = _regions_by_id()
+    board = Dashboard(today=today, product_count=len(products), target=four_star_target())
+    cells: dict[tuple[str, str], Counter[int]] = defaultdict(Counter)
+    for product in products:
+        stars = stars_in_force(product, today)
+        board.by_stars[stars] = board.by_stars.get(stars, 0) + 1
+        area = area_of(product.producer.region, all_regions)
+        cells[(area.name, product.group.value)][stars] += 1
+    for (area, group), counter in sorted(cells.items()):
+        board.by_area.append({"area": area, "group": group, "group_label": GROUP_LABELS[group],
+                              "s3": counter[3], "s4": counter[4], "s5": counter[5],
+                              "none": counter[0], "total": sum(counter.values())})
+    board.certificates = certificate_counts(products, today)
+    producer_ids = sorted({p.producer_id for p in products})
+    board.handover = dict(Counter(handover_status(producer_ids, datetime.now(timezone.utc)).values()))
+    for key in ("handed_over", "pending", "never"):
+        board.handover.setdefault(key, 0)
+    board.without_label_run, board.short_runs = coverage(products)
+    product_ids = [p.id for p in products]
+    first_month = date(today.year - 1, today.month, 1) if today.month == 12 else \
+        date(today.year - 1, today.month + 1, 1)
+    board.scans_by_month = scans_by_month(product_ids, first_month, today)
+    statuses = db.session.execute(
+        sa.select(CounterfeitReport.status, sa.func.count(CounterfeitReport.id))
+        .where(CounterfeitReport.product_id.in_(product_ids) if regions is not None else sa.true())
+        .group_by(CounterfeitReport.status))
+    board.counterfeit_by_status = {s.value: n for s, n in statuses}
+    board.copy_flags = copy_flags(product_ids)
+    board.communes = commune_progress(products, regions, today, board.target)
+    return board
+
+
+# --- the periodic report --------------------------------------------------------------------
+
+@dataclass
+class Column:
+    heading: str
+    kind: str = "text"   # text, int, date, decimal, percent
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    columns: list[Column]
+    rows: list[list[Any]] = field(default_factory=list)
+
+
+@dataclass
+class PeriodicReport:
+    start: date
+    end: date
+    region_name: str
+    sections: list[Section]
+
+
+def _status_label(cert: Certificate | None, on: date) -> str:
+    if cert is None:
+        return str(_t("Chưa có giấy chứng nhận"))
+    return str(STATUS_LABELS[cert.status_on(on).value])
+
+
+def _t(text: str) -> str:
+    from flask_babel import gettext
+
+    return gettext(text)
+
+
+def periodic_report(user: User, start: date, end: date, region_id: int | None = None) -> PeriodicReport:
+    if end < start:
+        raise field_error("end", "Ngày cuối kỳ phải sau ngày đầu kỳ.")
+    if (end - start).days > 366 * 5:
+        raise field_error("end", "Kỳ báo cáo dài tối đa 5 năm.")
+    regions = report_regions(user, region_id)
+    region_name = db.session.get(Region, region_id).name if region_id else _t("Toàn bộ phạm vi quản lý")
+    products = _products(regions)
+    all_regions = _regions_by_id()
+    product_ids = [p.id for p in products]
+    by_id = {p.id: p for p in products}
+    lo, hi = _utc_bounds(start, end)
+
+    scan_counts = dict(db.session.execute(
+        sa.select(Scan.product_id, sa.func.count(Scan.id))
+        .where(Scan.product_id.in_(product_ids), Scan.at >= lo, Scan.at < hi).group_by(Scan.product_id)).all())
+
+    def area(product: Product) -> str:
+        return area_of(product.producer.region, all_regions).name
+
+    products_section = Section("san-pham", _t("Sản phẩm"), [
+        Column(_t("Đơn vị hành chính")), Column(_t("Xã/phường")), Column(_t("Chủ thể")),
+        Column(_t("Mã số thuế")), Column(_t("Sản phẩm")), Column(_t("Nhóm sản phẩm")),
+        Column(_t("Số sao"), "int"), Column(_t("Tình trạng")), Column(_t("Số quyết định")),
+        Column(_t("Ngày cấp"), "date"), Column(_t("Ngày hết hạn"), "date"),
+        Column(_t("Lượt quét trong kỳ"), "int")])
+    for p in products:
+        cert = current_certificate(p)
+        products_section.rows.append([
+            area(p), p.producer.region.name, p.producer.name, p.producer.tax_code, p.name_vi,
+            str(GROUP_LABELS[p.group.value]), cert.stars if cert else None, _status_label(cert, end),
+            cert.decision_number if cert else None, cert.issued_on if cert else None,
+            cert.expires_on if cert else None, scan_counts.get(p.id, 0)])
+
+    certs = [c for p in products for c in p.certificates]
+    issued = Section("cap-moi", _t("Cấp mới, đánh giá lại"), [
+        Column(_t("Sản phẩm")), Column(_t("Chủ thể")), Column(_t("Số sao"), "int"),
+        Column(_t("Điểm"), "decimal"), Column(_t("Cơ quan cấp")), Column(_t("Số quyết định")),
+        Column(_t("Ngày cấp"), "date"), Column(_t("Ngày hết hạn"), "date"), Column(_t("Đánh giá lại"))])
+    for c in sorted((c for c in certs if start <= c.issued_on <= end), key=lambda c: (c.issued_on, c.id)):
+        reevaluation = any(o.superseded_by_id == c.id for o in c.product.certificates)
+        issued.rows.append([c.product.name_vi, c.product.producer.name, c.stars, c.score,
+                            c.issuing_authority, c.decision_number, c.issued_on, c.expires_on,
+                            _t("Có") if reevaluation else _t("Không")])
+
+    revoked = Section("thu-hoi", _t("Thu hồi"), [
+        Column(_t("Sản phẩm")), Column(_t("Chủ thể")), Column(_t("Số sao"), "int"),
+        Column(_t("Quyết định công nhận")), Column(_t("Quyết định thu hồi")),
+        Column(_t("Ngày thu hồi"), "date"), Column(_t("Lý do"))])
+    for c in sorted((c for c in certs if c.revoked_on and start <= c.revoked_on <= end),
+                    key=lambda c: (c.revoked_on, c.id)):
+        revoked.rows.append([c.product.name_vi, c.product.producer.name, c.stars, c.decision_number,
+                             c.revocation_decision, c.revoked_on, c.revocation_reason])
+
+    horizon = end + timedelta(days=EXPIRING_WITHIN_DAYS)
+    expiry = Section("het-han", _t("Hết hạn, sắp hết hạn"), [
+        Column(_t("Sản phẩm")), Column(_t("Chủ thể")), Column(_t("Số sao"), "int"),
+        Column(_t("Số quyết định")), Column(_t("Ngày hết hạn"), "date"),
+        Column(_t("Số ngày còn lại (tính từ cuối kỳ)"), "int"), Column(_t("Tình trạng cuối kỳ"))])
+    for c in sorted(certs, key=lambda c: (c.expires_on, c.id)):
+        live = c.superseded_by_id is None and not (c.revoked_on and c.revoked_on <= end)
+        if live and start <= c.expires_on <= horizon:
+            expiry.rows.append([c.product.name_vi, c.product.producer.name, c.stars, c.decision_number,
+                                c.expires_on, (c.expires_on - end).days, _status_label(c, end)])
+
+    inspections = Section("kiem-tra", _t("Kiểm tra"), [
+        Column(_t("Ngày kiểm tra"), "date"), Column(_t("Chủ thể")), Column(_t("Sản phẩm")),
+        Column(_t("Kết luận")), Column(_t("Đề nghị thu hồi")), Column(_t("Nội dung phát hiện"))])
+    stmt = (sa.select(Inspection).join(Producer, Inspection.producer_id == Producer.id)
+            .where(Inspection.inspected_on >= start, Inspection.inspected_on <= end)
+            .order_by(Inspection.inspected_on, Inspection.id))
+    for i in db.session.scalars(_in_scope(stmt, regions)):
+        inspections.rows.append([i.inspected_on, i.producer.name, i.product.name_vi if i.product else None,
+                                 str(OUTCOME_LABELS[i.outcome.value]),
+                                 _t("Có") if i.propose_revocation else _t("Không"), i.findings])
+
+    reports = Section("phan-anh", _t("Phản ánh hàng giả"), [
+        Column(_t("Thời điểm"), "date"), Column(_t("Mã")), Column(_t("Sản phẩm")),
+        Column(_t("Kết quả xác thực")), Column(_t("Nơi mua")), Column(_t("Nội dung")), Column(_t("Trạng thái"))])
+    rstmt = (sa.select(CounterfeitReport).where(CounterfeitReport.created_at >= lo,
+                                                CounterfeitReport.created_at < hi)
+             .order_by(CounterfeitReport.created_at, CounterfeitReport.id))
+    if regions is not None:
+        rstmt = rstmt.where(CounterfeitReport.product_id.in_(product_ids))
+    for r in db.session.scalars(rstmt):
+        product = by_id.get(r.product_id) if r.product_id else None
+        created = r.created_at if r.created_at.tzinfo else r.created_at.replace(tzinfo=timezone.utc)
+        reports.rows.append([created.astimezone(VIETNAM).date(), r.code,
+                             product.name_vi if product else None, r.verdict.value,
+                             r.place_of_purchase, r.message, r.status.value])
+
+    producers = sorted({p.producer for p in products}, key=lambda pr: (pr.name, pr.id))
+    statuses = handover_status([pr.id for pr in producers], datetime.now(timezone.utc))
+    labels = {"handed_over": _t("Đã bàn giao"), "pending": _t("Đang chờ nhận bàn giao"),
+              "never": _t("Chưa bàn giao")}
+    handover = Section("ban-giao", _t("Bàn giao tài khoản"), [
+        Column(_t("Chủ thể")), Column(_t("Mã số thuế")), Column(_t("Xã/phường")), Column(_t("Tình trạng bàn giao"))])
+    for pr in producers:
+        handover.rows.append([pr.name, pr.tax_code, pr.region.name, labels[statuses[pr.id]]])
+
+    missing, short = coverage(products)
+    codes = Section("ma-truy-xuat", _t("Mã truy xuất"), [
+        Column(_t("Sản phẩm")), Column(_t("Chủ thể")), Column(_t("Vấn đề")), Column(_t("Lô")),
+        Column(_t("Mã bảo đảm đến"), "date"), Column(_t("Giấy chứng nhận hết hạn"), "date")])
+    for p in missing:
+        codes.rows.append([p.name_vi, p.producer.name, _t("Chưa in tem truy xuất"), None, None,
+                           (current_certificate(p).expires_on if current_certificate(p) else None)])
+    for run, p, cert in short:
+        codes.rows.append([p.name_vi, p.producer.name, _t("Thời hạn bảo đảm của mã ngắn hơn giấy chứng nhận"),
+                           run.batch.lot, run.guaranteed_until, cert.expires_on])
+
+    target = four_star_target()
+    communes = commune_progress(products, regions, end, target)
+    goal = Section("chi-tieu", _t("Chỉ tiêu sản phẩm 4 sao"), [
+        Column(_t("Xã/phường")), Column(_t("Sản phẩm từ 4 sao còn hiệu lực"), "int"),
+        Column(_t("Chỉ tiêu"), "int"), Column(_t("Tỷ lệ hoàn thành"), "percent"), Column(_t("Đạt"))])
+    for c in communes:
+        goal.rows.append([c["name"], c["four_star"], target,
+                          min(c["four_star"] / target, 1.0) if target else 1.0,
+                          _t("Đạt") if c["met"] else _t("Chưa đạt")])
+
+    stars = Counter(stars_in_force(p, end) for p in products)
+    outcomes = Counter(row[3] for row in inspections.rows)
+    summary = Section("tong-hop", _t("Tổng hợp"), [Column(_t("Chỉ tiêu")), Column(_t("Giá trị"), "int")])
+    summary.rows = [
+        [_t("Số sản phẩm"), len(products)],
+        [_t("Sản phẩm 5 sao còn hiệu lực cuối kỳ"), stars[5]],
+        [_t("Sản phẩm 4 sao còn hiệu lực cuối kỳ"), stars[4]],
+        [_t("Sản phẩm 3 sao còn hiệu lực cuối kỳ"), stars[3]],
+        [_t("Sản phẩm không có giấy chứng nhận còn hiệu lực"), stars[0]],
+        [_t("Giấy chứng nhận cấp trong kỳ"), len(issued.rows)],
+        [_t("Giấy chứng nhận thu hồi trong kỳ"), len(revoked.rows)],
+        [_t("Giấy chứng nhận hết hạn trong kỳ"), sum(1 for row in expiry.rows if row[5] < 0)],
+        [_t("Giấy chứng nhận sắp hết hạn (trong 90 ngày sau kỳ)"), sum(1 for row in expiry.rows if row[5] >= 0)],
+        [_t("Lượt kiểm tra trong kỳ"), len(inspections.rows)],
+        [_t("Kiểm tra có vi phạm"), outcomes.get(str(OUTCOME_LABELS["violation"]), 0)],
+        [_t("Lượt quét trong kỳ"), sum(scan_counts.values())],
+        [_t("Phản ánh hàng giả trong kỳ"), len(reports.rows)],
+        [_t("Chủ thể đã bàn giao tài khoản"), sum(1 for s in statuses.values() if s == "handed_over")],
+        [_t("Chủ thể chưa bàn giao tài khoản"), sum(1 for s in statuses.values() if s != "handed_over")],
+        [_t("Sản phẩm chưa in tem truy xuất"), len(missing)],
+        [_t("Xã/phường đạt chỉ tiêu 4 sao"), sum(1 for c in communes if c["met"])],
+    ]
+    return PeriodicReport(start, end, region_name, [
+        summary, products_section, issued, revoked, expiry, inspections, reports, handover, codes, goal])
+
+
+NUMBER_FORMATS = {"int": "#,##0", "date": "DD/MM/YYYY", "decimal": "0.00", "percent": "0%"}
+
+
+def report_xlsx(report: PeriodicReport) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    header_font = Font(bold=True, color="FFFFFF")
+    header_fill = PatternFill("solid", fgColor="14532D")
+    for section in report.sections:
+        ws = wb.create_sheet(section.title[:31])
+        ws.append([c.heading for c in section.columns])
+        for cell in ws[1]:
+            cell.font = header_font
+            cell.fill = header_fill
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        for row in section.rows:
+            ws.append([float(v) if hasattr(v, "as_tuple") else v for v in row])
+        for index, column in enumerate(section.columns, start=1):
+            letter = get_column_letter(index)
+            fmt = NUMBER_FORMATS.get(column.kind)
+            if fmt:
+                for (cell,) in ws.iter_rows(min_row=2, min_col=index, max_col=index):
+                    cell.number_format = fmt
+            longest = max([len(str(column.heading))] + [len(str(r[index - 1] or "")) for r in section.rows[:200]])
+            ws.column_dimensions[letter].width = min(max(10, longest + 2), 60)
+        ws.freeze_panes = "A2"
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(section.columns))}{max(len(section.rows) + 1, 1)}"
+    wb.properties.title = f"Báo cáo OCOP {report.start:%d/%m/%Y} - {report.end:%d/%m/%Y}"
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _csv_value(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return f"{value:.4f}".rstrip("0").rstrip(".")
+    return "" if value is None else value
+
+
+def section_csv(section: Section) -> bytes:
+    """UTF-8 with a BOM so spreadsheet programs read the Vietnamese right; ISO dates."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([c.heading for c in section.columns])
+    for row in section.rows:
+        writer.writerow([_csv_value(v) for v in row])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def report_csv_zip(report: PeriodicReport) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for i, section in enumerate(report.sections, start=1):
+            zf.writestr(f"{i:02d}-{section.key}.csv", section_csv(section))
+    return out.getvalue()
+
+
+def find_section(report: PeriodicReport, key: str) -> Section:
+    for section in report.sections:
+        if section.key == key:
+            return section
+    raise field_error("section", "Không có mục báo cáo này. Các mục: "
+                      + ", ".join(s.key for s in report.sections) + ".")

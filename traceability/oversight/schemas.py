@@ -1,0 +1,189 @@
+"""Marshmallow schemas for certificates' life cycle, inspections, notices, reports and imports."""
+from __future__ import annotations
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from flask_smorest.fields import Upload
+
+from ..registry.models import IssuingLevel
+from ..resolver.models import ReportStatus
+from .models import InspectionOutcome, NoticeStatus
+from .services import FOLLOW_UP_BUCKETS
+
+_REQUIRED = {"required": "Trường này là bắt buộc."}
+
+
+class CertificateDataSchema(Schema):
+    """A certificate as decided: stars, score, issuer, decision, dates."""
+
+    stars = fields.Int(required=True, validate=validate.Range(min=3, max=5, error="Số sao phải từ 3 đến 5."),
+                       error_messages=_REQUIRED)
+    score = fields.Decimal(allow_none=True, places=2, as_string=True,
+                           validate=validate.Range(min=0, max=100, error="Điểm phải từ 0 đến 100."))
+    issuing_level = fields.Enum(IssuingLevel, by_value=True, required=True, error_messages=_REQUIRED)
+    issuing_authority = fields.Str(required=True, validate=validate.Length(min=3, max=200),
+                                   error_messages=_REQUIRED)
+    decision_number = fields.Str(required=True, validate=validate.Length(min=1, max=60),
+                                 error_messages=_REQUIRED)
+    issued_on = fields.Date(required=True, error_messages=_REQUIRED)
+    expires_on = fields.Date(allow_none=True,
+                             metadata={"description": "Defaults to 36 months after issue"})
+
+
+class CertificateCreateSchema(CertificateDataSchema):
+    product_id = fields.Int(required=True, validate=validate.Range(min=1), error_messages=_REQUIRED)
+
+
+class RevocationSchema(Schema):
+    decision_number = fields.Str(required=True, validate=validate.Length(min=1, max=60),
+                                 error_messages=_REQUIRED)
+    revoked_on = fields.Date(required=True, error_messages=_REQUIRED)
+    reason = fields.Str(required=True, validate=validate.Length(min=5, max=2000,
+                        error="Lý do thu hồi dài từ 5 đến 2000 ký tự."), error_messages=_REQUIRED)
+
+
+class FollowUpQuerySchema(Schema):
+    bucket = fields.Str(required=True, validate=validate.OneOf(FOLLOW_UP_BUCKETS),
+                        metadata={"description": "expiring_90, expiring_30, lapsed or revoked"})
+    region_id = fields.Int(validate=validate.Range(min=1))
+
+
+class ChecklistSchema(Schema):
+    class Meta:
+        ordered = True
+
+    certificate_valid = fields.Bool(allow_none=True)
+    stars_match = fields.Bool(allow_none=True)
+    labels_resolve = fields.Bool(allow_none=True)
+    diary_current = fields.Bool(allow_none=True)
+    product_matches = fields.Bool(allow_none=True)
+
+
+class InspectionCreateSchema(Schema):
+    producer_id = fields.Int(validate=validate.Range(min=1))
+    product_id = fields.Int(validate=validate.Range(min=1))
+    inspected_on = fields.Date(required=True, error_messages=_REQUIRED)
+    place = fields.Str(validate=validate.Length(max=200))
+    checklist = fields.Nested(ChecklistSchema, load_default=dict)
+    findings = fields.Str(validate=validate.Length(max=5000))
+    outcome = fields.Enum(InspectionOutcome, by_value=True, required=True, error_messages=_REQUIRED)
+    propose_revocation = fields.Bool(load_default=False)
+
+    @validates_schema
+    def _subject(self, data: dict, **_kw) -> None:
+        if not data.get("producer_id") and not data.get("product_id"):
+            raise ValidationError("Hãy chọn chủ thể hoặc sản phẩm được kiểm tra.", "producer_id")
+
+
+class InspectionSchema(Schema):
+    id = fields.Int()
+    inspector_id = fields.Int()
+    producer_id = fields.Int()
+    product_id = fields.Int(allow_none=True)
+    certificate_id = fields.Int(allow_none=True)
+    inspected_on = fields.Date()
+    place = fields.Str(allow_none=True)
+    checklist = fields.Dict(keys=fields.Str(), values=fields.Bool(allow_none=True))
+    findings = fields.Str(allow_none=True)
+    outcome = fields.Enum(InspectionOutcome, by_value=True)
+    propose_revocation = fields.Bool()
+    proposal_handled_at = fields.DateTime(allow_none=True)
+    photos = fields.List(fields.Str())
+    created_at = fields.DateTime()
+
+
+class InspectionQuerySchema(Schema):
+    mine = fields.Bool(load_default=False)
+    producer_id = fields.Int(validate=validate.Range(min=1))
+
+
+class PhotoUploadSchema(Schema):
+    photo = Upload(required=True, error_messages=_REQUIRED)
+
+
+class NoticeSchema(Schema):
+    id = fields.Int()
+    certificate_id = fields.Int()
+    kind = fields.Str()
+    due_on = fields.Date()
+    recipient = fields.Str(allow_none=True)
+    status = fields.Enum(NoticeStatus, by_value=True)
+    attempts = fields.Int()
+    last_error = fields.Str(allow_none=True)
+    next_attempt_at = fields.DateTime(allow_none=True)
+    sent_at = fields.DateTime(allow_none=True)
+
+
+class NoticeQuerySchema(Schema):
+    status = fields.Enum(NoticeStatus, by_value=True)
+
+
+class SendResultSchema(Schema):
+    created = fields.Int()
+    sent = fields.Int()
+    failed = fields.Int()
+    retrying = fields.Int()
+    skipped = fields.Int()
+
+
+class ScanSummarySchema(Schema):
+    count = fields.Int()
+    networks = fields.Int()
+    first_at = fields.DateTime(allow_none=True)
+    last_at = fields.DateTime(allow_none=True)
+
+
+class CounterfeitReportSchema(Schema):
+    id = fields.Int(attribute="report.id")
+    created_at = fields.DateTime(attribute="report.created_at")
+    code = fields.Str(attribute="report.code")
+    product_id = fields.Int(attribute="report.product_id", allow_none=True)
+    product_name = fields.Str(attribute="product.name_vi", allow_none=True)
+    verdict = fields.Str(attribute="report.verdict.value")
+    place_of_purchase = fields.Str(attribute="report.place_of_purchase", allow_none=True)
+    message = fields.Str(attribute="report.message", allow_none=True)
+    status = fields.Str(attribute="report.status.value")
+    scans = fields.Nested(ScanSummarySchema)
+
+
+class CounterfeitQuerySchema(Schema):
+    status = fields.Enum(ReportStatus, by_value=True)
+
+
+class CounterfeitStatusSchema(Schema):
+    status = fields.Enum(ReportStatus, by_value=True, required=True, error_messages=_REQUIRED)
+
+
+class DashboardQuerySchema(Schema):
+    region_id = fields.Int(validate=validate.Range(min=1))
+
+
+class PeriodicQuerySchema(Schema):
+    start = fields.Date(required=True, error_messages=_REQUIRED)
+    end = fields.Date(required=True, error_messages=_REQUIRED)
+    region_id = fields.Int(validate=validate.Range(min=1))
+    format = fields.Str(load_default="xlsx", validate=validate.OneOf(["xlsx", "csv", "json"]))
+    section = fields.Str(validate=validate.Length(min=1, max=40),
+                         metadata={"description": "CSV: one section; without it a ZIP of all sections"})
+
+
+class ImportUploadSchema(Schema):
+    file = Upload(required=True, error_messages=_REQUIRED)
+
+
+class ImportRowSchema(Schema):
+    number = fields.Int()
+    action = fields.Str()
+    errors = fields.List(fields.Str())
+    values = fields.Dict()
+
+
+class ImportResultSchema(Schema):
+    ok = fields.Bool()
+    counts = fields.Dict(keys=fields.Str(), values=fields.Int())
+    created = fields.Dict(keys=fields.Str(), values=fields.Int())
+    file_errors = fields.List(fields.Str())
+    rows = fields.List(fields.Nested(ImportRowSchema))
+
+
+class TemplateQuerySchema(Schema):
+    format = fields.Str(load_default="xlsx", validate=validate.OneOf(["xlsx", "csv"]))

@@ -1,0 +1,494 @@
+"""Officer and inspector pages: dashboard, certificates, notices, reports, imports, inspections."""
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+from datetime import date
+from functools import wraps
+from typing import Any
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from werkzeug.routing import BuildError
+
+from ..accounts.models import Role, User
+from ..accounts.permissions import Action, can, region_scope
+from ..clock import local_today
+from ..errors import DomainError, Forbidden, InvalidState, NotFound, ValidationFailed
+from ..extensions import db
+from ..registry.models import Producer, Product, Region
+from ..registry.services import current_certificate
+from ..resolver.models import CounterfeitReport
+from . import charts, imports, mail, reports, services
+from .forms import (
+    ActionForm,
+    CertificateForm,
+    ImportConfirmForm,
+    ImportForm,
+    InspectionForm,
+    ReportForm,
+    ReportStatusForm,
+    RevocationForm,
+    choices,
+)
+from .models import ExpiryNotice, Inspection, NoticeStatus
+from .photos import photo_path, save_photo
+
+blp = Blueprint("oversight", __name__)
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _user() -> User:
+    return current_user._get_current_object()  # type: ignore[no-any-return]
+
+
+def signed_in(roles: tuple[Role, ...]) -> Callable:
+    """Send anonymous visitors to the sign-in page; other roles get 403."""
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                try:
+                    return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+                except BuildError:
+                    abort(401)
+            if current_user.role not in roles:
+                raise Forbidden(_("Trang này dành cho cán bộ quản lý OCOP và kiểm tra viên."))
+            return view(*args, **kwargs)
+        return wrapper
+    return decorator
+
+
+OFFICERS = (Role.OFFICER, Role.ADMIN)
+INSPECTORS = (Role.INSPECTOR, Role.OFFICER, Role.ADMIN)
+
+
+def _form_error(form: Any, exc: DomainError) -> None:
+    """Put a service's field errors on the form fields; the rest goes on top of the form."""
+    db.session.rollback()
+    placed = False
+    for name, messages in (exc.errors or {}).items():
+        field = getattr(form, name, None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = list(field.errors) + list(messages if isinstance(messages, list) else [messages])
+            placed = True
+    if not placed:
+        form.form_errors.append(exc.message)
+
+
+def _scope_regions(user: User) -> list[Region]:
+    stmt = sa.select(Region).where(Region.level != "commune").order_by(Region.code)
+    if user.role != Role.ADMIN:
+        stmt = stmt.where(Region.id.in_(region_scope(user)))
+    return list(db.session.scalars(stmt))
+
+
+@blp.app_context_processor
+def _labels() -> dict[str, Any]:
+    return {"status_labels": services.STATUS_LABELS, "group_labels": services.GROUP_LABELS,
+            "outcome_labels": services.OUTCOME_LABELS, "level_labels": services.LEVEL_LABELS,
+            "checklist_labels": services.CHECKLIST}
+
+
+# --- officer: dashboard ------------------------------------------------------------------------
+
+@blp.get("/officer/")
+@signed_in(OFFICERS)
+def dashboard():
+    user = _user()
+    region_id = request.args.get("region_id", type=int)
+    board = reports.dashboard(user, region_id)
+    areas = sorted({row["area"] for row in board.by_area})
+    per_area = {a: [0, 0, 0, 0] for a in areas}
+    for row in board.by_area:
+        totals = per_area[row["area"]]
+        for i, key in enumerate(("s5", "s4", "s3", "none")):
+            totals[i] += row[key]
+    stars_chart = charts.stacked_bar_chart(
+        areas, [(name, [per_area[a][i] for a in areas]) for i, name in
+                enumerate(("5★", "4★", "3★", _("Không hiệu lực")))],
+        _("Sản phẩm theo địa bàn và hạng sao"))
+    cert_items = [(_("Hết hạn trong 90 ngày"), board.certificates["expiring_90"]),
+                  (_("Hết hạn trong 30 ngày"), board.certificates["expiring_30"]),
+                  (_("Đã hết hạn"), board.certificates["lapsed"]),
+                  (_("Đã thu hồi"), board.certificates["revoked"])]
+    handover_items = [(_("Đã bàn giao"), board.handover["handed_over"]),
+                      (_("Đang chờ nhận"), board.handover["pending"]),
+                      (_("Chưa bàn giao"), board.handover["never"])]
+    return render_template(
+        "oversight/dashboard.html", board=board, regions=_scope_regions(user), region_id=region_id,
+        stars_chart=stars_chart, cert_items=cert_items, handover_items=handover_items,
+        cert_chart=charts.bar_chart(cert_items, _("Giấy chứng nhận cần theo dõi"), charts.PALETTE[1]),
+        handover_chart=charts.bar_chart(handover_items, _("Tình trạng bàn giao tài khoản"), charts.PALETTE[2]),
+        scans_chart=charts.bar_chart(board.scans_by_month, _("Lượt quét theo tháng")))
+
+
+# --- officer: certificates -----------------------------------------------------------------------
+
+BUCKET_TITLES = {"expiring_90": _l("Hết hạn trong 90 ngày"), "expiring_30": _l("Hết hạn trong 30 ngày"),
+                 "lapsed": _l("Đã hết hạn"), "revoked": _l("Đã thu hồi")}
+
+
+@blp.get("/officer/certificates")
+@signed_in(OFFICERS)
+def follow_up():
+    bucket = request.args.get("bucket", "expiring_90")
+    if bucket not in services.FOLLOW_UP_BUCKETS:
+        abort(404)
+    certificates = services.follow_up(_user(), bucket)
+    return render_template("oversight/follow_up.html", bucket=bucket, certificates=certificates,
+                           titles=BUCKET_TITLES, today=local_today())
+
+
+@blp.get("/officer/products")
+@signed_in(OFFICERS)
+def products():
+    q = (request.args.get("q") or "").strip()[:100]
+    found = services.officer_products(_user(), q or None)
+    return render_template("oversight/products.html", products=found, q=q, today=local_today(),
+                           current_certificate=current_certificate)
+
+
+def _product_page(product: Product, form: CertificateForm | None = None, status: int = 200):
+    today = local_today()
+    current = current_certificate(product)
+    form = form or CertificateForm(issuing_authority=current.issuing_authority if current else "",
+                                   issued_on=today)
+    inspections = services.list_inspections(_user(), producer_id=product.producer_id, limit=20)
+    return render_template("oversight/product.html", product=product, current=current,
+                           history=services.certificate_history(product), form=form, today=today,
+                           in_force=services.in_force(current, today),
+                           inspections=[i for i in inspections if i.product_id in (None, product.id)]), status
+
+
+@blp.get("/officer/products/<int:product_id>")
+@signed_in(OFFICERS)
+def product(product_id: int):
+    return _product_page(services.get_product_for(_user(), product_id))
+
+
+@blp.post("/officer/products/<int:product_id>/certificates")
+@signed_in(OFFICERS)
+def register_certificate(product_id: int):
+    user = _user()
+    product = services.get_product_for(user, product_id)
+    form = CertificateForm()
+    if form.validate_on_submit():
+        try:
+            services.register(user, product, form.data_dict())
+        except (ValidationFailed, InvalidState) as exc:
+            _form_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Đã ghi giấy chứng nhận."), "ok")
+            return redirect(url_for(".product", product_id=product.id))
+    return _product_page(product, form, 422)
+
+
+@blp.route("/officer/certificates/<int:certificate_id>/re-evaluate", methods=["GET", "POST"])
+@signed_in(OFFICERS)
+def re_evaluate(certificate_id: int):
+    user = _user()
+    cert = services.get_certificate_for(user, certificate_id, Action.CERTIFY)
+    form = CertificateForm(issuing_authority=cert.issuing_authority, issuing_level=cert.issuing_level.value,
+                           stars=str(cert.stars), issued_on=local_today())
+    if form.validate_on_submit():
+        try:
+            services.re_evaluate(user, cert, form.data_dict())
+        except (ValidationFailed, InvalidState) as exc:
+            _form_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Đã ghi kết quả đánh giá lại; giấy chứng nhận cũ được thay thế."), "ok")
+            return redirect(url_for(".product", product_id=cert.product_id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("oversight/re_evaluate.html", cert=cert, form=form), status
+
+
+@blp.route("/officer/certificates/<int:certificate_id>/revoke", methods=["GET", "POST"])
+@signed_in(OFFICERS)
+def revoke(certificate_id: int):
+    user = _user()
+    cert = services.get_certificate_for(user, certificate_id, Action.CERTIFY)
+    form = RevocationForm(revoked_on=local_today())
+    if form.validate_on_submit():
+        try:
+            services.revoke(user, cert, {"decision_number": form.decision_number.data.strip(),
+                                         "revoked_on": form.revoked_on.data, "reason": form.reason.data.strip()})
+        except (ValidationFailed, InvalidState) as exc:
+            _form_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Đã thu hồi giấy chứng nhận. Trang truy xuất hiển thị ngay tình trạng mới."), "ok")
+            return redirect(url_for(".product", product_id=cert.product_id))
+    proposals = [i for i in services.revocation_proposals(user) if i.product_id == cert.product_id]
+    status = 422 if request.method == "POST" else 200
+    return render_template("oversight/revoke.html", cert=cert, form=form, proposals=proposals), status
+
+
+@blp.get("/officer/certificates/<int:certificate_id>/notice.pdf")
+@signed_in(OFFICERS)
+def notice_letter(certificate_id: int):
+    cert = services.get_certificate_for(_user(), certificate_id, Action.CERTIFY)
+    notice = db.session.scalar(sa.select(ExpiryNotice).where(ExpiryNotice.certificate_id == cert.id))
+    body = mail.notice_pdf(cert, local_today(), notice.id if notice else None)
+    return Response(body, mimetype="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="thong-bao-het-han-ocop-{cert.id}.pdf"',
+        "Cache-Control": "no-store"})
+
+
+# --- officer: notices and proposals ----------------------------------------------------------------
+
+@blp.get("/officer/notices")
+@signed_in(OFFICERS)
+def notices():
+    status = request.args.get("status") or None
+    if status and status not in {s.value for s in NoticeStatus}:
+        abort(404)
+    return render_template("oversight/notices.html", notices=services.notices_for(_user(), status), status=status,
+                           lead_days=mail.NOTICE_LEAD_DAYS, form=ActionForm())
+
+
+@blp.post("/officer/notices/<int:notice_id>/retry")
+@signed_in(OFFICERS)
+def retry_notice(notice_id: int):
+    user = _user()
+    notice = services.get_or_404(ExpiryNotice, notice_id, "thông báo")
+    if not can(user, Action.CERTIFY, notice.certificate.product.producer):
+        raise Forbidden(_("Bạn không có quyền với thông báo này."))
+    if ActionForm().validate_on_submit():
+        mail.requeue(notice)
+        db.session.commit()
+        flash(_("Thông báo sẽ được gửi lại trong lần chạy tới."), "ok")
+    return redirect(url_for(".notices"))
+
+
+@blp.get("/officer/proposals")
+@signed_in(OFFICERS)
+def proposals():
+    return render_template("oversight/proposals.html", proposals=services.revocation_proposals(_user()),
+                           form=ActionForm())
+
+
+@blp.post("/officer/inspections/<int:inspection_id>/dismiss")
+@signed_in(OFFICERS)
+def dismiss_proposal(inspection_id: int):
+    user = _user()
+    inspection = services.get_inspection_for(user, inspection_id)
+    if ActionForm().validate_on_submit():
+        services.dismiss_proposal(user, inspection)
+        db.session.commit()
+        flash(_("Đã đóng đề nghị thu hồi."), "ok")
+    return redirect(url_for(".proposals"))
+
+
+# --- officer: periodic report ------------------------------------------------------------------------
+
+@blp.get("/officer/reports")
+@signed_in(OFFICERS)
+def report_form():
+    user = _user()
+    today = local_today()
+    start_default = date(today.year, ((today.month - 1) // 3) * 3 + 1, 1)
+    form = ReportForm(request.args if request.args else None, start=start_default, end=today)
+    form.region_id.choices = choices([("", _("Toàn bộ phạm vi quản lý"))] + [
+        (str(r.id), r.name) for r in _scope_regions(user)])
+    if request.args and form.validate():
+        region_id = int(form.region_id.data) if form.region_id.data else None
+        try:
+            report = reports.periodic_report(user, form.start.data, form.end.data, region_id)
+        except ValidationFailed as exc:
+            _form_error(form, exc)
+        else:
+            stem = f"bao-cao-ocop-{report.start:%Y%m%d}-{report.end:%Y%m%d}"
+            if form.format.data == "csv":
+                body, mimetype, name = reports.report_csv_zip(report), "application/zip", stem + "-csv.zip"
+            else:
+                body, mimetype, name = reports.report_xlsx(report), XLSX, stem + ".xlsx"
+            return Response(body, mimetype=mimetype, headers={
+                "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+    return render_template("oversight/report_form.html", form=form)
+
+
+# --- officer: imports -----------------------------------------------------------------------------------
+
+def _import_folder() -> str:
+    folder = os.path.join(current_app.config["UPLOAD_FOLDER"], "imports")
+    os.makedirs(folder, exist_ok=True)
+    return folder
+
+
+@blp.get("/officer/imports/template.<fmt>")
+@signed_in(OFFICERS)
+def import_template(fmt: str):
+    if fmt == "xlsx":
+        body, mimetype = imports.template_xlsx(), XLSX
+    elif fmt == "csv":
+        body, mimetype = imports.template_csv(), "text/csv; charset=utf-8"
+    else:
+        abort(404)
+    return Response(body, mimetype=mimetype,
+                    headers={"Content-Disposition": f'attachment; filename="mau-danh-sach-ocop.{fmt}"'})
+
+
+@blp.route("/officer/imports", methods=["GET", "POST"])
+@signed_in(OFFICERS)
+def import_upload():
+    """Step 1: upload and dry run. The file is kept under its SHA-256 for step 2."""
+    form = ImportForm()
+    report = confirm = None
+    if form.validate_on_submit():
+        upload = form.file.data
+        content = upload.read()
+        filename = os.path.basename(upload.filename or "tep.xlsx")
+        try:
+            report = imports.dry_run(_user(), filename, content)
+        except ValidationFailed as exc:
+            _form_error(form, exc)
+        else:
+            db.session.rollback()
+            token = hashlib.sha256(content).hexdigest()
+            with open(os.path.join(_import_folder(), token), "wb") as fh:
+                fh.write(content)
+            confirm = ImportConfirmForm(token=token, filename=filename)
+    status = 422 if request.method == "POST" and (form.errors or form.form_errors) else 200
+    return render_template("oversight/imports.html", form=form, report=report, confirm=confirm), status
+
+
+@blp.post("/officer/imports/confirm")
+@signed_in(OFFICERS)
+def import_confirm():
+    """Step 2: import the checked file in one transaction."""
+    form = ImportConfirmForm()
+    if not form.validate_on_submit() or not all(c in "0123456789abcdef" for c in form.token.data) \
+            or len(form.token.data) != 64:
+        abort(400)
+    path = os.path.join(_import_folder(), form.token.data)
+    if not os.path.isfile(path):
+        raise NotFound(_("Tệp đã hết hạn; hãy tải lên lại."))
+    with open(path, "rb") as fh:
+        content = fh.read()
+    try:
+        report = imports.run_import(_user(), form.filename.data, content)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        report = imports.dry_run(_user(), form.filename.data, content)
+        db.session.rollback()
+        return render_template("oversight/imports.html", form=ImportForm(), report=report, confirm=None,
+                               failed=exc.message), 422
+    db.session.commit()
+    os.remove(path)
+    return render_template("oversight/import_done.html", report=report)
+
+
+# --- inspector -----------------------------------------------------------------------------------------
+
+@blp.get("/inspector/")
+@signed_in(INSPECTORS)
+def inspector_home():
+    user = _user()
+    status = request.args.get("status") or None
+    if status and status not in ("open", "investigating", "closed"):
+        abort(404)
+    return render_template("oversight/inspector_home.html",
+                           reports=services.counterfeit_reports(user, status, limit=100), status=status,
+                           inspections=services.list_inspections(user, mine=True, limit=20),
+                           status_form=ReportStatusForm())
+
+
+@blp.post("/inspector/reports/<int:report_id>/status")
+@signed_in(INSPECTORS)
+def report_status(report_id: int):
+    form = ReportStatusForm()
+    report = services.get_or_404(CounterfeitReport, report_id, "phản ánh")
+    if form.validate_on_submit():
+        services.set_report_status(_user(), report, form.status.data)
+        db.session.commit()
+        flash(_("Đã cập nhật trạng thái phản ánh."), "ok")
+    return redirect(url_for(".inspector_home"))
+
+
+@blp.get("/inspector/products")
+@signed_in(INSPECTORS)
+def inspector_products():
+    user = _user()
+    q = (request.args.get("q") or "").strip()[:100]
+    stmt = sa.select(Product).join(Producer).order_by(Producer.name, Product.name_vi).limit(100)
+    if q:
+        stmt = stmt.where(sa.or_(Product.name_vi.ilike(f"%{q}%"), Producer.name.ilike(f"%{q}%")))
+    found = list(db.session.scalars(services.scoped(stmt, user)))
+    return render_template("oversight/inspector_products.html", products=found, q=q)
+
+
+@blp.route("/oversight/inspections/new", methods=["GET", "POST"])
+@signed_in(INSPECTORS)
+def new_inspection():
+    """The trace page's inspector button lands here with ?product_id=…&code=…."""
+    user = _user()
+    source = request.form if request.method == "POST" else request.args
+    product_id = source.get("product_id", type=int)
+    producer_id = source.get("producer_id", type=int)
+    product = services.get_or_404(Product, product_id, "sản phẩm") if product_id else None
+    producer = product.producer if product else (
+        services.get_or_404(Producer, producer_id, "chủ thể") if producer_id else None)
+    if producer is None:
+        return redirect(url_for(".inspector_products"))
+    if not can(user, Action.INSPECT, producer):
+        raise Forbidden(_("Bạn không có quyền kiểm tra chủ thể này."))
+    today = local_today()
+    cert = current_certificate(product) if product else None
+    code = (source.get("code") or "")[:300]
+    form = InspectionForm(inspected_on=today, product_id=str(product.id) if product else "",
+                          producer_id=str(producer.id), code=code)
+    if form.validate_on_submit():
+        data = form.data_dict()
+        if code and code not in (data["findings"] or ""):
+            data["findings"] = ((data["findings"] + "\n") if data["findings"] else "") + _("Mã đã quét: %(code)s", code=code)
+        try:
+            data["photos"] = [save_photo(f, "photos") for f in (form.photos.data or []) if f and f.filename]
+            inspection = services.create_inspection(user, data)
+        except (ValidationFailed, InvalidState) as exc:
+            _form_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Đã lưu biên bản kiểm tra."), "ok")
+            return redirect(url_for(".inspection", inspection_id=inspection.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("oversight/inspection_form.html", form=form, product=product, producer=producer,
+                           cert=cert, code=code, today=today), status
+
+
+@blp.get("/inspector/inspections/<int:inspection_id>")
+@signed_in(INSPECTORS)
+def inspection(inspection_id: int):
+    return render_template("oversight/inspection.html",
+                           inspection=services.get_inspection_for(_user(), inspection_id))
+
+
+@blp.get("/inspector/inspections/<int:inspection_id>/photos/<path:name>")
+@signed_in(INSPECTORS)
+def inspection_photo(inspection_id: int, name: str):
+    inspection_row: Inspection = services.get_inspection_for(_user(), inspection_id)
+    if name not in (inspection_row.photos or []):
+        abort(404)
+    path = photo_path(name)
+    if path is None:
+        abort(404)
+    with open(path, "rb") as fh:  # a resized JPEG: small enough to answer from memory
+        body = fh.read()
+    return Response(body, mimetype="image/jpeg", headers={"Cache-Control": "private, no-store"})
