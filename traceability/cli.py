@@ -20,6 +20,14 @@ def register_cli(app: Flask) -> None:
         db.session.commit()
         click.echo("demo data: " + ", ".join(f"{k} +{v}" for k, v in created.items()))
 
+    from .codes.cli import register_labels_cli
+
+    register_labels_cli(app)
+    from .batches.cli import register_diary_cli; register_diary_cli(app)  # noqa: E702
+    from .oversight.cli import notices
+
+    app.cli.add_command(notices)
+
     @app.cli.command("demo-samples")
     def demo_samples() -> None:
         """Print one JSON line per test case with the public URL of a demo label."""
@@ -48,5 +56,28 @@ def sample_urls() -> list[tuple[str, str]]:
                                    .order_by(Batch.id).limit(1)).first()
         if batch is None:
             continue
-        found[status] = build_uri(base, DigitalLink(gtin=product.gtin, lot=batch.lot))
-    return [(case, found[case]) for case in wanted if case in found]
+        found[status] = _unit_url(batch.id) or build_uri(base, DigitalLink(gtin=product.gtin,
+                                                                          lot=batch.lot))
+    forged = _forged_url(found["valid"]) if "valid" in found else None
+    if forged is not None:
+        found["forged"] = forged
+    return [(case, found[case]) for case in (*wanted, "forged") if case in found]
+
+
+def _unit_url(batch_id: int) -> str | None:
+    """The first unit label of the batch's first unit-level run, if it has one."""
+    from .codes.models import LabelLevel, LabelRun
+    from .codes.services import run_label_url
+
+    run = db.session.scalars(sa.select(LabelRun).where(
+        LabelRun.batch_id == batch_id, LabelRun.level == LabelLevel.UNIT)
+        .order_by(LabelRun.id).limit(1)).first()
+    return run_label_url(run, run.first_index) if run is not None else None
+
+
+def _forged_url(url: str) -> str | None:
+    """`url` with the last character of its serial's tag changed: a copy that must not verify."""
+    head, marker, serial = url.rpartition("/21/")
+    if not marker:
+        return None
+    return f"{head}/21/{serial[:-1]}{'B' if serial.endswith('A') else 'A'}"

@@ -256,6 +256,9 @@ def load_demo(today: date | None = None) -> dict[str, int]:
                                            "unit": spec["unit"]})
             _diary(batch, spec, produced, spec["address"])
             created["batches"] += 1
+    from .codes.demo import load_demo_label_runs
+
+    load_demo_label_runs()
     return created
 
 

@@ -1,0 +1,102 @@
+"""Marshmallow schemas for GTIN allocation, label runs and label downloads."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from marshmallow import Schema, ValidationError, fields, validate
+
+from ..render import EC_LEVELS, PRESETS
+from .models import LabelLevel
+from .services import MAX_RUN_COUNT, label_url, run_label_url
+
+DEFAULT_PRESET = "a4-3x8"
+
+
+class ProductCodesSchema(Schema):
+    """A product's identifiers after a GTIN allocation."""
+
+    id = fields.Int(dump_only=True)
+    producer_id = fields.Int(dump_only=True)
+    name_vi = fields.Str(dump_only=True)
+    gtin = fields.Str(allow_none=True, dump_only=True,
+                      metadata={"description": "GTIN-14 (0 + GTIN-13 for an EAN-13 product)"})
+    gtin13 = fields.Method("get_gtin13", allow_none=True,
+                           metadata={"description": "The 13 digits printed under the EAN-13"})
+    trace_code = fields.Str(dump_only=True)
+    url = fields.Method("get_url", metadata={"description": "Product-level Digital Link URI"})
+
+    def get_gtin13(self, product: Any) -> str | None:
+        return product.gtin[1:] if product.gtin and product.gtin[0] == "0" else None
+
+    def get_url(self, product: Any) -> str:
+        return label_url(product)
+
+
+class LabelRunCreateSchema(Schema):
+    level = fields.Enum(LabelLevel, by_value=True, required=True,
+                        # Lists: marshmallow wraps only plain str messages in one, and the
+                        # error contract gives every field a list.
+                        error_messages={"required": [_l("Chọn mức tem: lot hoặc unit.")],
+                                        "unknown": [_l("Mức tem phải là lot hoặc unit.")]},
+                        metadata={"description": "lot: one code for the whole lot; unit: one "
+                                                 "verifiable serial per unit"})
+    count = fields.Int(load_default=1, strict=True,
+                       validate=validate.Range(min=1, max=MAX_RUN_COUNT,
+                                               error=_l("Số tem phải từ {min} đến {max}.")),
+                       error_messages={"invalid": [_l("Số tem phải là số nguyên.")]},
+                       metadata={"description": "Number of unit labels (1 for a lot run)"})
+
+
+class LabelRunSchema(Schema):
+    id = fields.Int(dump_only=True)
+    batch_id = fields.Int(dump_only=True)
+    product_id = fields.Function(lambda run: run.batch.product_id, dump_only=True)
+    lot = fields.Function(lambda run: run.batch.lot, dump_only=True)
+    level = fields.Enum(LabelLevel, by_value=True, dump_only=True)
+    subject = fields.Str(dump_only=True,
+                         metadata={"description": "GTIN-14, or the trace code for a product "
+                                                  "that had no GTIN when the run was issued"})
+    first_index = fields.Int(dump_only=True)
+    last_index = fields.Int(dump_only=True)
+    count = fields.Int(dump_only=True)
+    key_version = fields.Int(allow_none=True, dump_only=True)
+    issued_at = fields.DateTime(dump_only=True)
+    guaranteed_until = fields.Date(dump_only=True,
+                                   metadata={"description": "The codes resolve at least until"})
+    issued_by_id = fields.Int(allow_none=True, dump_only=True)
+    first_url = fields.Method("get_first_url",
+                              metadata={"description": "The URL of the run's first label"})
+
+    def get_first_url(self, run: Any) -> str:
+        return run_label_url(run, run.first_index)
+
+
+def _ec_level(value: str) -> bool:
+    if value.upper() not in EC_LEVELS:
+        raise ValidationError(str(_l("Mức sửa lỗi của mã QR phải là M hoặc Q.")))
+    return True
+
+
+class _EcMixin(Schema):
+    ec = fields.Str(load_default="M", validate=_ec_level,
+                    metadata={"description": "QR error correction: M (default) or Q"})
+
+
+class PdfQuerySchema(_EcMixin):
+    preset = fields.Str(
+        load_default=DEFAULT_PRESET,
+        validate=validate.OneOf(sorted(PRESETS), error=_l("Khổ tem phải là một trong: {choices}.")),
+        metadata={"description": "Label stock: " + ", ".join(
+            f"{name} ({p.description})" for name, p in PRESETS.items())})
+
+
+class EcQuerySchema(_EcMixin):
+    pass
+
+
+class QrQuerySchema(_EcMixin):
+    scale = fields.Int(load_default=None,
+                       validate=validate.Range(min=1, max=40,
+                                               error=_l("Phải từ {min} đến {max}.")),
+                       metadata={"description": "Pixels (PNG) or units (SVG) per module"})
