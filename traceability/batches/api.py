@@ -1,0 +1,165 @@
+"""Batches API: a product's batches, the production diary, attachments, chain checks, EPCIS."""
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app, jsonify, url_for
+from flask.views import MethodView
+from flask_babel import gettext as _
+from flask_smorest import Blueprint
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from ..accounts.auth import api_user
+from ..accounts.permissions import Action
+from ..errors import error_response
+from ..extensions import db
+from . import services
+from .epcis import MEDIA_TYPE, batch_document
+from .media import max_upload_bytes, store_upload
+from .schemas import (
+    AttachmentFormSchema,
+    AttachmentSchema,
+    AttachmentUploadSchema,
+    BatchCreateSchema,
+    BatchSchema,
+    ChainSchema,
+    EventCreateSchema,
+    EventSchema,
+)
+
+# "batches" is the producer UI's blueprint (views.py); Flask needs distinct names.
+blp = Blueprint("batches_api", __name__, url_prefix="/api/v1",
+                description="Batches (lots) and their append-only, hash-chained production diary.")
+
+
+def _paginate(stmt: sa.Select, pagination_parameters: Any) -> list:
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery()))
+    pagination_parameters.item_count = total
+    page, size = pagination_parameters.page, pagination_parameters.page_size
+    return list(db.session.scalars(stmt.limit(size).offset((page - 1) * size)))
+
+
+@blp.errorhandler(RequestEntityTooLarge)
+def upload_too_large(exc: RequestEntityTooLarge):
+    limit = max_upload_bytes(current_app.config)
+    message = _("Tệp quá lớn: tối đa %(mb)s MB.",
+                mb=f"{limit / 1024 / 1024:.1f}".rstrip("0").rstrip("."))
+    return error_response(413, "payload_too_large", message, {"file": [message]})
+
+
+@blp.route("/products/<int:product_id>/batches")
+class ProductBatches(MethodView):
+    @blp.response(200, BatchSchema(many=True))
+    @blp.paginate()
+    def get(self, product_id: int, pagination_parameters):
+        """List a product's batches"""
+        product = services.get_product(api_user(), product_id)
+        return _paginate(services.batches_of(product), pagination_parameters)
+
+    @blp.arguments(BatchCreateSchema)
+    @blp.response(201, BatchSchema)
+    @blp.alt_response(403, description="The caller may not edit this producer")
+    def post(self, data: dict, product_id: int):
+        """Open a batch (lot) of a product"""
+        user = api_user()
+        product = services.get_product(user, product_id)
+        batch = services.new_batch(user, product, data)
+        db.session.commit()
+        return batch
+
+
+@blp.route("/batches/<int:batch_id>")
+class BatchById(MethodView):
+    @blp.response(200, BatchSchema)
+    def get(self, batch_id: int):
+        """Get one batch"""
+        return services.get_batch(api_user(), batch_id)
+
+
+@blp.route("/batches/<int:batch_id>/events")
+class BatchEvents(MethodView):
+    @blp.response(200, EventSchema(many=True))
+    @blp.paginate()
+    def get(self, batch_id: int, pagination_parameters):
+        """List a batch's diary, oldest step first"""
+        batch = services.get_batch(api_user(), batch_id)
+        return _paginate(services.events_of(batch), pagination_parameters)
+
+    @blp.arguments(EventCreateSchema)
+    @blp.response(201, EventSchema)
+    @blp.alt_response(403, description="The caller may not edit this producer")
+    def post(self, data: dict, batch_id: int):
+        """Record a production step (or, with corrects_id, a correction of one)
+
+        The diary is append-only: nothing is ever edited or deleted. A correction is a new
+        step that points at the one it corrects; both stay visible.
+        """
+        user = api_user()
+        batch = services.get_batch(user, batch_id, Action.EDIT)
+        event = services.record_event(user, batch, data)
+        db.session.commit()
+        return event
+
+
+@blp.route("/batches/<int:batch_id>/events/<int:event_id>")
+class EventById(MethodView):
+    @blp.response(200, EventSchema)
+    def get(self, batch_id: int, event_id: int):
+        """Get one diary step"""
+        return services.get_event(api_user(), batch_id, event_id)
+
+
+@blp.route("/batches/<int:batch_id>/events/<int:event_id>/attachments")
+class EventAttachments(MethodView):
+    @blp.arguments(AttachmentUploadSchema, location="files")
+    @blp.arguments(AttachmentFormSchema, location="form")
+    @blp.response(201, AttachmentSchema)
+    @blp.alt_response(413, description="The file is larger than the upload limit")
+    def post(self, files: dict, form: dict, batch_id: int, event_id: int):
+        """Attach a photo or document to a diary step
+
+        Photos are checked by decoding them, resized to at most 1600 px (plus a 480 px
+        variant at `?w=480`) and stripped of EXIF data; the GPS position is kept only when
+        `keep_location` is true. PDF documents (lab results) are stored as they are.
+        """
+        user = api_user()
+        event = services.get_event(user, batch_id, event_id, Action.EDIT)
+        stored = store_upload(files["file"].read(), current_app.config["UPLOAD_FOLDER"],
+                              max_bytes=max_upload_bytes(current_app.config),
+                              keep_location=form["keep_location"])
+        attachment = services.add_attachment(user, event, stored)
+        db.session.commit()
+        return attachment
+
+
+@blp.route("/batches/<int:batch_id>/chain")
+class BatchChain(MethodView):
+    @blp.response(200, ChainSchema)
+    def get(self, batch_id: int):
+        """Verify a batch's hash chain
+
+        `first_broken` names the first event whose stored hash or link does not match its
+        recorded facts: the place where the diary was altered.
+        """
+        return services.chain_report(services.get_batch(api_user(), batch_id))
+
+
+@blp.route("/batches/<int:batch_id>/epcis")
+class BatchEpcis(MethodView):
+    @blp.response(200, {"type": "object"}, content_type=MEDIA_TYPE,
+                  description="EPCIS 2.0 JSON-LD document")
+    def get(self, batch_id: int):
+        """Export a batch's diary as an EPCIS 2.0 JSON-LD document"""
+        batch = services.get_batch(api_user(), batch_id)
+        return epcis_response(batch)
+
+
+def epcis_response(batch: Any):
+    events = list(db.session.scalars(services.events_of(batch)))
+    document = batch_document(
+        batch, events, base_url=current_app.config["PUBLIC_BASE_URL"],
+        media_url=lambda name: url_for("batches.media", name=name, _external=True))
+    response = jsonify(document)
+    response.mimetype = MEDIA_TYPE
+    return response

@@ -1,0 +1,234 @@
+"""EPCIS 2.0 JSON-LD export of a batch's production diary (CBV 2.0 business steps).
+
+Mapping of diary steps to EPCIS events:
+
+* the batch's commissioning step — its first packing step, or its first step when it has
+  none — is an ObjectEvent ADD, bizStep ``commissioning``, with ``ilmd`` lot data
+  (``cbvmda:lotNumber``, ``cbvmda:productionDate``, ``cbvmda:itemExpirationDate``);
+* harvest is also an ObjectEvent ADD ``commissioning``: the CBV has no harvesting step, and
+  harvested produce comes into existence there (an OBSERVE would contradict the step);
+* processing is a TransformationEvent whose input and output quantity lists name the lot;
+* every other step is an ObjectEvent OBSERVE: packing → ``packing``, storage → ``storing``,
+  shipping → ``shipping``, receiving → ``receiving``, lab test → ``inspecting``, input
+  applied, planting and other → ``other`` with the step's facts as ``ocop:`` extensions.
+
+What: the lot as a class-level ``quantityList`` entry whose ``epcClass`` is the lot's Digital
+Link URI (``https://{host}/01/{gtin14}/10/{lot}``, or the ``/t/{code}/10/{lot}`` form for a
+product without a GTIN). Where: ``bizLocation`` is the producer's SGLN when it has a GLN
+inside its GS1 company prefix, else the GLN as a Digital Link ``/414/`` URI, else the
+producer's URL; ``readPoint`` is a ``geo:`` URI when the step has coordinates.
+
+``eventID`` is ``ni:///sha-256;{hex}?ver=CBV2.0`` where ``hex`` is the diary event's CHAIN
+HASH (batches.services.event_digest), not the CBV's canonical event hash: it is already
+stored, unique (it covers the previous link), and lets a reader check the export against
+the tamper-evident diary.
+
+Corrections follow EPCIS 2.0 §7.4.1.4: the corrected event is repeated with the same
+eventID and an ``errorDeclaration`` (reason ``incorrect_data``, ``correctiveEventIDs`` = the
+corrections' eventIDs); the original stays in the document, as on the trace page.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from typing import Any
+
+from ..clock import VIETNAM
+from ..gs1 import DigitalLink, build_uri
+from ..models_base import utcnow
+from .models import Batch, DiaryEvent, EventKind
+
+EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
+MEDIA_TYPE = "application/ld+json"
+TIME_ZONE_OFFSET = "+07:00"
+
+OBSERVE_STEPS: dict[EventKind, str] = {
+    EventKind.PACKING: "packing",
+    EventKind.STORAGE: "storing",
+    EventKind.SHIPPING: "shipping",
+    EventKind.RECEIVING: "receiving",
+    EventKind.LAB_TEST: "inspecting",
+    EventKind.INPUT: "other",
+    EventKind.PLANTING: "other",
+    EventKind.OTHER: "other",
+}
+
+# UN/ECE Recommendation 20 codes for the units producers type most; others stay counts.
+UOM_CODES = {
+    "kg": "KGM", "g": "GRM", "gam": "GRM", "gram": "GRM", "tấn": "TNE", "tan": "TNE", "t": "TNE",
+    "l": "LTR", "lít": "LTR", "lit": "LTR", "ml": "MLT", "m2": "MTK", "m²": "MTK", "ha": "HAR",
+}
+
+EXTENSION_FIELDS = {
+    "input_name": "ocop:inputName",
+    "dose": "ocop:dose",
+    "pre_harvest_interval_days": "ocop:preHarvestIntervalDays",
+    "laboratory": "ocop:laboratory",
+    "result": "ocop:result",
+    "counterparty": "ocop:counterparty",
+}
+
+
+def event_id(event: DiaryEvent) -> str:
+    return f"ni:///sha-256;{event.hash}?ver=CBV2.0"
+
+
+def _time(value: datetime) -> str:
+    return value.astimezone(VIETNAM).isoformat(timespec="seconds")
+
+
+def _utc(value: datetime) -> str:
+    return value.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _number(value: Decimal) -> int | float:
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def lot_uri(batch: Batch, base_url: str) -> str:
+    product = batch.product
+    if product.gtin:
+        link = DigitalLink(gtin=product.gtin, lot=batch.lot)
+    else:
+        link = DigitalLink(gtin=None, trace_code=product.trace_code, lot=batch.lot)
+    return build_uri(base_url, link)
+
+
+def producer_location(batch: Batch, base_url: str) -> str:
+    producer = batch.product.producer
+    gln, prefix = producer.gln, producer.gs1_company_prefix
+    if gln and len(gln) == 13 and gln.isdigit():
+        if prefix and gln.startswith(prefix) and len(prefix) < 13:
+            return f"urn:epc:id:sgln:{prefix}.{gln[len(prefix):12]}.0"
+        return f"{base_url.rstrip('/')}/414/{gln}"
+    return f"{base_url.rstrip('/')}/api/v1/producers/{producer.id}"
+
+
+def _quantity_element(event: DiaryEvent, epc_class: str) -> dict[str, Any]:
+    element: dict[str, Any] = {"epcClass": epc_class}
+    if event.quantity is not None:
+        element["quantity"] = _number(event.quantity)
+        uom = UOM_CODES.get((event.unit or "").strip().lower())
+        if uom:
+            element["uom"] = uom
+    return element
+
+
+def _commissioning_ids(events: list[DiaryEvent]) -> set[int]:
+    """The batch's commissioning step and every correction of it (transitively)."""
+    originals = [e for e in events if e.corrects_id is None]
+    if not originals:
+        return set()
+    packing = [e for e in originals if e.kind == EventKind.PACKING]
+    chosen = (packing or originals)[0]
+    ids = {chosen.id}
+    changed = True
+    while changed:
+        changed = False
+        for e in events:
+            if e.corrects_id in ids and e.id not in ids:
+                ids.add(e.id)
+                changed = True
+    return ids
+
+
+def _ilmd(batch: Batch, harvest: DiaryEvent | None = None) -> dict[str, Any]:
+    ilmd: dict[str, Any] = {"cbvmda:lotNumber": batch.lot}
+    if harvest is not None:
+        ilmd["cbvmda:harvestStartDate"] = harvest.occurred_at.astimezone(VIETNAM).date().isoformat()
+        return ilmd
+    if isinstance(batch.production_date, date):
+        ilmd["cbvmda:productionDate"] = batch.production_date.isoformat()
+    if isinstance(batch.expiry_date, date):
+        ilmd["cbvmda:itemExpirationDate"] = batch.expiry_date.isoformat()
+    return ilmd
+
+
+def epcis_event(event: DiaryEvent, batch: Batch, *, base_url: str, commissioning: bool,
+                media_url: Any = None) -> dict[str, Any]:
+    """One diary step as an EPCIS 2.0 event (see the module docstring for the mapping)."""
+    epc_class = lot_uri(batch, base_url)
+    out: dict[str, Any] = {
+        "eventTime": _time(event.occurred_at),
+        "eventTimeZoneOffset": TIME_ZONE_OFFSET,
+        "recordTime": _utc(event.recorded_at),
+        "eventID": event_id(event),
+    }
+    if event.kind == EventKind.PROCESSING and not commissioning:
+        out = {"type": "TransformationEvent", **out,
+               "inputQuantityList": [_quantity_element(event, epc_class)],
+               "outputQuantityList": [_quantity_element(event, epc_class)],
+               "bizStep": "commissioning", "disposition": "in_progress"}
+    elif commissioning or event.kind == EventKind.HARVEST:
+        out = {"type": "ObjectEvent", **out, "epcList": [],
+               "quantityList": [_quantity_element(event, epc_class)],
+               "action": "ADD", "bizStep": "commissioning", "disposition": "active",
+               "ilmd": _ilmd(batch, None if commissioning else event)}
+    else:
+        out = {"type": "ObjectEvent", **out, "epcList": [],
+               "quantityList": [_quantity_element(event, epc_class)],
+               "action": "OBSERVE", "bizStep": OBSERVE_STEPS[event.kind]}
+        if event.kind == EventKind.SHIPPING:
+            out["disposition"] = "in_transit"
+    location = producer_location(batch, base_url)
+    if event.latitude is not None and event.longitude is not None:
+        out["readPoint"] = {"id": f"geo:{_number(event.latitude)},{_number(event.longitude)}"}
+    else:
+        out["readPoint"] = {"id": location}
+    out["bizLocation"] = {"id": location}
+    out["ocop:kind"] = str(event.kind)
+    out["ocop:seq"] = event.seq
+    if event.place:
+        out["ocop:place"] = event.place
+    if event.unit:
+        out["ocop:unit"] = event.unit
+    if event.notes:
+        out["ocop:notes"] = event.notes
+    for key, term in EXTENSION_FIELDS.items():
+        if key in (event.details or {}):
+            out[term] = event.details[key]
+    if event.corrects is not None:
+        out["ocop:corrects"] = event_id(event.corrects)
+    if media_url is not None and event.attachments:
+        out["ocop:attachments"] = [media_url(a.path) for a in event.attachments]
+    return out
+
+
+def batch_document(batch: Batch, events: list[DiaryEvent], *, base_url: str,
+                   media_url: Any = None, now: datetime | None = None) -> dict[str, Any]:
+    """The EPCIS document of a batch: every diary step, plus an error declaration per
+    corrected step, placed just before its first correction."""
+    commissioning = _commissioning_ids(events)
+    corrections: dict[int, list[DiaryEvent]] = defaultdict(list)
+    for event in events:
+        if event.corrects_id is not None:
+            corrections[event.corrects_id].append(event)
+    by_id = {e.id: e for e in events}
+    declared: set[int] = set()
+    event_list: list[dict[str, Any]] = []
+    for event in events:
+        target = event.corrects_id
+        if target is not None and target not in declared and target in by_id:
+            declared.add(target)
+            original = by_id[target]
+            declaration = epcis_event(original, batch, base_url=base_url,
+                                      commissioning=original.id in commissioning,
+                                      media_url=media_url)
+            declaration["recordTime"] = _utc(event.recorded_at)
+            declaration["errorDeclaration"] = {
+                "declarationTime": _time(event.recorded_at),
+                "reason": "incorrect_data",
+                "correctiveEventIDs": [event_id(c) for c in corrections[target]],
+            }
+            event_list.append(declaration)
+        event_list.append(epcis_event(event, batch, base_url=base_url,
+                                      commissioning=event.id in commissioning,
+                                      media_url=media_url))
+    return {
+        "@context": [EPCIS_CONTEXT, {"ocop": f"{base_url.rstrip('/')}/ns/diary#"}],
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": _utc(now or utcnow()),
+        "epcisBody": {"eventList": event_list},
+    }

@@ -1,0 +1,324 @@
+"""Producer UI (mobile-first, no JavaScript), public media files and the public EPCIS export."""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import format_datetime
+from flask_login import current_user
+from werkzeug.routing import BuildError
+from werkzeug.security import safe_join
+
+from ..accounts.permissions import Action, can
+from ..errors import DomainError
+from ..extensions import db
+from . import services
+from .forms import KIND_LABELS, BatchForm, EventForm, LabelRunForm
+from .media import HASHED_NAME, max_upload_bytes, small_name, store_upload
+from .models import Batch, DiaryEvent, EventKind
+
+blp = Blueprint("batches", __name__)
+
+HASHED_MAX_AGE = 365 * 24 * 3600
+OTHER_MAX_AGE = 3600
+# Label stock offered on the printing page; the codes API validates the preset itself.
+FALLBACK_PRESETS = ("a4-3x8",)
+
+
+def _login_redirect():
+    try:
+        return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+    except BuildError:
+        abort(401)
+
+
+def _user() -> Any:
+    if not current_user.is_authenticated:
+        return None
+    return current_user._get_current_object()
+
+
+@blp.before_request
+def producer_pages_need_login():
+    if request.path.startswith("/producer") and not current_user.is_authenticated:
+        return _login_redirect()
+    return None
+
+
+@blp.context_processor
+def diary_helpers() -> dict[str, Any]:
+    def fmt_time(value: Any) -> str:
+        return format_datetime(value, "dd/MM/yyyy HH:mm") if value is not None else ""
+
+    def kind_label(kind: Any) -> str:
+        return str(KIND_LABELS.get(EventKind(kind), kind))
+
+    def media_url(name: str, small: bool = False) -> str:
+        return url_for("batches.media", name=name, w=480 if small else None)
+
+    return {"fmt_time": fmt_time, "kind_label": kind_label, "media_url": media_url,
+            "kind_labels": KIND_LABELS}
+
+
+def _apply_errors(form: Any, exc: DomainError) -> str | None:
+    """Put a service's field errors on the form's fields; return what fits no field."""
+    leftover: list[str] = []
+    for name, messages in (exc.errors or {}).items():
+        field = form._fields.get(name) if hasattr(form, "_fields") else None
+        target = field or (form._fields.get("attachment") if name == "file" else None)
+        texts = messages if isinstance(messages, list) else [str(messages)]
+        if target is not None:
+            target.errors = list(target.errors or []) + [str(m) for m in texts]
+        else:
+            leftover.extend(str(m) for m in texts)
+    if not exc.errors:
+        leftover.append(exc.message)
+    return " ".join(leftover) or None
+
+
+# --- dashboard, products, batches -------------------------------------------------------
+
+
+@blp.get("/producer/")
+def dashboard():
+    user = _user()
+    return render_template("producer/dashboard.html", overviews=services.producer_overview(user))
+
+
+@blp.get("/producer/products")
+def product_list():
+    return render_template("producer/products.html", products=services.visible_products(_user()))
+
+
+@blp.get("/producer/products/<int:product_id>")
+def product_detail(product_id: int):
+    user = _user()
+    product = services.get_product(user, product_id)
+    batches = list(db.session.scalars(services.batches_of(product).limit(200)))
+    return render_template("producer/product.html", product=product, batches=batches,
+                           scans=services.scan_counts([b.id for b in batches]),
+                           can_edit=can(user, Action.EDIT, product.producer))
+
+
+@blp.route("/producer/products/<int:product_id>/batches/new", methods=["GET", "POST"])
+def new_batch(product_id: int):
+    user = _user()
+    product = services.get_product(user, product_id, Action.EDIT)
+    form = BatchForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            batch = services.new_batch(user, product, form.data_for_service())
+            db.session.commit()
+            return redirect(url_for("batches.batch_detail", batch_id=batch.id))
+        except DomainError as exc:
+            db.session.rollback()
+            error = _apply_errors(form, exc)
+    status = 422 if request.method == "POST" else 200
+    return render_template("producer/batch_new.html", product=product, form=form,
+                           error=error), status
+
+
+@blp.get("/producer/batches")
+def batch_list():
+    batches = services.visible_batches(_user())
+    return render_template("producer/batches.html", batches=batches,
+                           scans=services.scan_counts([b.id for b in batches]))
+
+
+@blp.get("/producer/batches/<int:batch_id>")
+def batch_detail(batch_id: int):
+    user = _user()
+    batch = services.get_batch(user, batch_id)
+    events = list(db.session.scalars(services.events_of(batch)))
+    corrected_by: dict[int, list[DiaryEvent]] = {}
+    for event in events:
+        if event.corrects_id is not None:
+            corrected_by.setdefault(event.corrects_id, []).append(event)
+    authors = _author_names(events)
+    return render_template(
+        "producer/batch.html", batch=batch, product=batch.product, events=events,
+        corrected_by=corrected_by, authors=authors, chain=services.chain_report(batch),
+        scans=services.scan_counts([batch.id]).get(batch.id, 0),
+        can_edit=can(user, Action.EDIT, batch.product.producer),
+        recorded=request.args.get("recorded", type=int))
+
+
+def _author_names(events: list[DiaryEvent]) -> dict[int, str]:
+    from ..accounts.models import User
+
+    ids = {e.author_id for e in events if e.author_id is not None}
+    if not ids:
+        return {}
+    return dict(db.session.execute(sa.select(User.id, User.full_name).where(User.id.in_(ids))).all())
+
+
+# --- recording and correcting steps ------------------------------------------------------
+
+
+@blp.route("/producer/batches/<int:batch_id>/record", methods=["GET", "POST"])
+def record_step(batch_id: int):
+    user = _user()
+    batch = services.get_batch(user, batch_id, Action.EDIT)
+    kind = request.values.get("kind")
+    if request.method == "GET" and kind not in {k.value for k in EventKind}:
+        return render_template("producer/choose_kind.html", batch=batch)
+    return _event_form(user, batch, kind=kind, corrects=None)
+
+
+@blp.route("/producer/batches/<int:batch_id>/events/<int:event_id>/correct",
+           methods=["GET", "POST"])
+def correct_step(batch_id: int, event_id: int):
+    user = _user()
+    event = services.get_event(user, batch_id, event_id, Action.EDIT)
+    return _event_form(user, event.batch, kind=event.kind.value, corrects=event)
+
+
+def _event_form(user: Any, batch: Batch, *, kind: str | None, corrects: DiaryEvent | None):
+    form = EventForm()
+    error = None
+    if request.method == "GET":
+        _prefill(form, batch, kind, corrects)
+    elif form.validate_on_submit():
+        data = form.data_for_service()
+        data["corrects_id"] = corrects.id if corrects is not None else None
+        try:
+            event = services.record_event(user, batch, data)
+            upload = form.attachment.data
+            if upload is not None and getattr(upload, "filename", ""):
+                # After the row is flushed but before the commit: a refused file rolls the
+                # whole step back, and a refused step never leaves a file behind.
+                stored = store_upload(upload.read(), current_app.config["UPLOAD_FOLDER"],
+                                      max_bytes=max_upload_bytes(current_app.config),
+                                      keep_location=bool(form.keep_location.data))
+                services.add_attachment(user, event, stored)
+            db.session.commit()
+            return redirect(url_for("batches.batch_detail", batch_id=batch.id,
+                                    recorded=event.id, _anchor=f"event-{event.id}"))
+        except DomainError as exc:
+            db.session.rollback()
+            error = _apply_errors(form, exc)
+    selected = form.kind.data or kind
+    status = 422 if request.method == "POST" else 200
+    return render_template("producer/record.html", batch=batch, form=form, error=error,
+                           kind=selected, corrects=corrects,
+                           max_mb=max_upload_bytes(current_app.config) // (1024 * 1024)), status
+
+
+def _prefill(form: EventForm, batch: Batch, kind: str | None, corrects: DiaryEvent | None) -> None:
+    from ..models_base import utcnow
+
+    if corrects is not None:
+        form.kind.data = corrects.kind.value
+        form.occurred_at.data = corrects.occurred_at
+        form.place.data = corrects.place
+        form.latitude.data = corrects.latitude
+        form.longitude.data = corrects.longitude
+        form.quantity.data = corrects.quantity
+        form.unit.data = corrects.unit
+        form.notes.data = corrects.notes
+        for key, value in (corrects.details or {}).items():
+            if key in form._fields:
+                form._fields[key].data = value
+        return
+    form.kind.data = kind
+    form.occurred_at.data = utcnow()
+    form.place.data = batch.product.producer.address
+    if kind in (EventKind.HARVEST, EventKind.PACKING):
+        form.unit.data = batch.unit
+
+
+# --- label printing ---------------------------------------------------------------------
+
+
+def _codes_services() -> Any:
+    try:
+        from ..codes import services as codes_services
+    except ImportError:  # the codes domain is optional for the diary
+        return None
+    return codes_services if hasattr(codes_services, "create_label_run") else None
+
+
+@blp.route("/producer/batches/<int:batch_id>/labels", methods=["GET", "POST"])
+def labels(batch_id: int):
+    from ..codes.models import LabelRun
+
+    user = _user()
+    batch = services.get_batch(user, batch_id)
+    codes_services = _codes_services()
+    can_edit = can(user, Action.EDIT, batch.product.producer)
+    form = LabelRunForm() if codes_services is not None and can_edit else None
+    error = None
+    if request.method == "POST":
+        if form is None:
+            abort(403)
+        if form.validate_on_submit():
+            try:
+                run = codes_services.create_label_run(user, batch, level=form.level.data,
+                                                      count=form.count.data or 1)
+                db.session.commit()
+                return redirect(url_for("batches.labels", batch_id=batch.id, issued=run.id))
+            except DomainError as exc:
+                db.session.rollback()
+                error = _apply_errors(form, exc)
+    runs = list(db.session.scalars(sa.select(LabelRun).where(LabelRun.batch_id == batch.id)
+                                   .order_by(LabelRun.id.desc())))
+    try:
+        from ..render import PRESETS
+
+        presets = [(name, preset.description) for name, preset in PRESETS.items()]
+    except ImportError:
+        presets = [(name, name) for name in FALLBACK_PRESETS]
+    status = 422 if request.method == "POST" else 200
+    return render_template("producer/labels.html", batch=batch, runs=runs, form=form, error=error,
+                           presets=presets, issued=request.args.get("issued", type=int)), status
+
+
+# --- public: media files and the EPCIS document ----------------------------------------
+
+
+@blp.get("/media/<path:name>")
+def media(name: str):
+    """Uploaded photos and documents; `?w=480` serves a photo's small variant."""
+    folder = current_app.config["UPLOAD_FOLDER"]
+    wanted = name
+    if request.args.get("w") == "480" and not name.endswith(".pdf"):
+        wanted = small_name(name)
+    path = safe_join(folder, wanted)
+    if path is None or not os.path.isfile(path):
+        path = safe_join(folder, name) if wanted != name else None
+        if path is None or not os.path.isfile(path):
+            abort(404)
+    hashed = HASHED_NAME.match(name) is not None
+    response = send_file(path, max_age=HASHED_MAX_AGE if hashed else OTHER_MAX_AGE,
+                         conditional=True)
+    response.headers["Cache-Control"] = (f"public, max-age={HASHED_MAX_AGE}, immutable" if hashed
+                                         else f"public, max-age={OTHER_MAX_AGE}")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@blp.get("/epcis/batch/<int:batch_id>")
+def epcis_document(batch_id: int):
+    """The batch's diary as EPCIS 2.0 JSON-LD: the resolver's gs1:epcis link."""
+    from .api import epcis_response
+
+    batch = db.session.get(Batch, batch_id)
+    if batch is None:
+        abort(404)
+    response = epcis_response(batch)
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Cache-Control"] = "public, max-age=60"
+    return response
