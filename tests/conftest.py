@@ -44,6 +44,20 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     admin.dispose()
 
 
+class FreshRequestClient(FlaskClient):
+    """A test client whose requests start without the per-request caches that Flask-Babel
+    (locale) and Flask-Login (user) keep on `g`: the tests' app context is shared with the
+    requests, so without this one request's language or identity would leak into the next."""
+
+    def open(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        from flask import g
+
+        if g:
+            for name in ("_flask_babel", "_login_user"):
+                g.pop(name, None)
+        return super().open(*args, **kwargs)
+
+
 def make_test_app(database_url: str, **overrides) -> Flask:
     config = {
         "TESTING": True,
@@ -57,7 +71,9 @@ def make_test_app(database_url: str, **overrides) -> Flask:
         "RATELIMIT_STORAGE_URI": "memory://",
     }
     config.update(overrides)
-    return create_app(config)
+    app = create_app(config)
+    app.test_client_class = FreshRequestClient
+    return app
 
 
 @pytest.fixture(scope="session")

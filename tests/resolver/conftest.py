@@ -1,0 +1,54 @@
+"""Fixtures for the resolver: a certified product with a batch, a diary and a unit label run."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from tests.factories import make_batch, make_certificate, make_producer, make_product
+from traceability.batches.services import append_event
+from traceability.codes.keys import get_signer
+from traceability.codes.models import LabelLevel
+from traceability.codes.services import issue_label_run
+from traceability.extensions import db
+
+GTIN = "08939900001010"
+
+
+@dataclass
+class Shelf:
+    producer: Any
+    product: Any
+    cert: Any
+    batch: Any
+    run: Any
+
+    def serial(self, index: int) -> str:
+        return get_signer().make(self.run.subject, self.batch.lot, index, self.run.key_version)
+
+    def unit_path(self, index: int = 1) -> str:
+        return f"/01/{GTIN}/10/{self.batch.lot}/21/{self.serial(index)}"
+
+    @property
+    def lot_path(self) -> str:
+        return f"/01/{GTIN}/10/{self.batch.lot}"
+
+
+@pytest.fixture()
+def shelf() -> Shelf:
+    producer = make_producer(name="Hợp tác xã Tỏi An Hải", address="Thôn Đông, xã An Hải, huyện Lý Sơn")
+    product = make_product(producer, gtin=GTIN, name_vi="Tỏi cô đơn Lý Sơn",
+                           name_en="Ly Son single-clove garlic", standards="VietGAP",
+                           shelf_life_days=365)
+    cert = make_certificate(product, stars=4, issued_on=date.today() - timedelta(days=100),
+                            decision_number="123/QĐ-UBND")
+    batch = make_batch(product, lot="TOI2026-10")
+    append_event(batch, {"kind": "harvest", "occurred_at": datetime(2026, 10, 1, 1, tzinfo=timezone.utc),
+                         "place": "Ruộng tỏi An Hải", "notes": "Thu hoạch tỏi khô."})
+    append_event(batch, {"kind": "packing", "occurred_at": datetime(2026, 10, 5, 1, tzinfo=timezone.utc),
+                         "place": "Xưởng đóng gói", "notes": "Đóng hộp 500 g."})
+    run = issue_label_run(batch, level=LabelLevel.UNIT, count=50)
+    db.session.commit()
+    return Shelf(producer, product, cert, batch, run)

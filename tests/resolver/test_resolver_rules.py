@@ -1,0 +1,198 @@
+"""GS1-Conformant Resolver rules: status codes, headers, linksets, walk-up, 400s."""
+from __future__ import annotations
+
+import biip
+import pytest
+
+from tests.resolver.conftest import GTIN
+
+
+def _biip_ok(uri: str) -> None:
+    result = biip.parse(uri)
+    assert result.gs1_digital_link_uri is not None, (uri, result)
+    for element in result.gs1_digital_link_uri.element_strings:
+        if element.ai.ai == "01":
+            assert element.gtin_error is None
+
+
+def test_lot_uri_serves_the_trace_page_in_place(client, shelf):
+    response = client.get(shelf.lot_path)
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
+    assert "Tỏi cô đơn Lý Sơn" in response.get_data(as_text=True)
+
+
+def test_every_response_announces_its_linkset(client, shelf):
+    for path in (shelf.lot_path, f"/01/{GTIN}", "/01/08939900001011", f"/01/{GTIN}?linkType=gs1:pip"):
+        response = client.get(path)
+        link = response.headers.get("Link", "")
+        assert 'rel="linkset"' in link and "linkType=linkset" in link, (path, response.status_code)
+        assert 'type="application/linkset+json"' in link
+
+
+def test_cors_head_and_options(client, shelf):
+    get = client.get(shelf.lot_path)
+    assert get.headers["Access-Control-Allow-Origin"] == "*"
+    head = client.head(shelf.lot_path)
+    assert head.status_code == 200 and head.data == b""
+    options = client.options(shelf.lot_path)
+    assert options.status_code == 204
+    assert "GET" in options.headers["Access-Control-Allow-Methods"]
+    assert options.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_trailing_slash_is_tolerated(client, shelf):
+    assert client.get(shelf.lot_path + "/").status_code == 200
+
+
+@pytest.mark.parametrize("short", ["8939900001010", "08939900001010"])
+def test_gtin13_and_gtin14_name_the_same_product(client, shelf, short):
+    response = client.get(f"/01/{short}/10/{shelf.batch.lot}")
+    assert response.status_code == 200
+    assert "Tỏi cô đơn Lý Sơn" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path,fragment", [
+    ("/01/08939900001011", "kiểm tra"),              # bad check digit
+    ("/01/08939900001", ""),                         # wrong length
+    ("/01/08939900001010/21/X/10/LOT", ""),          # qualifier order
+    ("/01/08939900001010/99/X", ""),                 # unknown AI
+    ("/01/08939900001010/10/" + "L" * 21, ""),       # over-long lot
+])
+def test_bad_syntax_is_a_400_with_an_explanation(client, shelf, path, fragment):
+    response = client.get(path)
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "Mã không hợp lệ" in html
+    assert fragment in html
+
+
+def test_bad_syntax_answers_json_to_a_json_client(client):
+    response = client.get("/01/08939900001011", headers={"Accept": "application/json"})
+    assert response.status_code == 400
+    assert response.get_json()["errors"]["gtin"]
+
+
+def test_unknown_lot_walks_up_to_the_product(client, shelf):
+    response = client.get(f"/01/{GTIN}/10/NOLOT")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "Không tìm thấy lô NOLOT" in html
+    assert "Tỏi cô đơn Lý Sơn" in html
+
+
+def test_unknown_but_well_formed_serial_walks_up_and_is_reported_invalid(client, shelf):
+    response = client.get(f"/01/{GTIN}/10/{shelf.batch.lot}/21/999AAAAAA")
+    assert response.status_code == 200
+    assert "mã sê-ri không hợp lệ" in response.get_data(as_text=True)
+
+
+def test_unknown_gtin_gets_a_warning_page_with_a_report_form(client, shelf):
+    response = client.get("/01/08939900009993")
+    assert response.status_code == 404
+    html = response.get_data(as_text=True)
+    assert "không tìm thấy sản phẩm" in html
+    assert 'action="/report"' in html
+
+
+def test_linkset_by_query_and_by_accept(client, shelf):
+    for response in (client.get(shelf.unit_path(3) + "?linkType=linkset"),
+                     client.get(shelf.unit_path(3), headers={"Accept": "application/linkset+json"})):
+        assert response.status_code == 200
+        assert response.mimetype == "application/linkset+json"
+        assert "json-ld#context" in " ".join(response.headers.getlist("Link"))
+        body = response.get_json()
+        anchors = [entry["anchor"] for entry in body["linkset"]]
+        assert anchors == [
+            "https://trace.example.vn" + shelf.unit_path(3),
+            "https://trace.example.vn" + shelf.lot_path,
+            f"https://trace.example.vn/01/{GTIN}",
+        ]
+        voc = "https://ref.gs1.org/voc/"
+        for entry in body["linkset"]:
+            assert len(entry[voc + "defaultLink"]) == 1
+            for key, links in entry.items():
+                if key == "anchor":
+                    continue
+                for link in links:
+                    assert {"href", "title", "type", "hreflang"} <= set(link)
+        assert voc + "epcis" in body["linkset"][1]
+        assert voc + "pip" in body["linkset"][2]
+        assert voc + "certificationInfo" in body["linkset"][2]
+
+
+def test_every_uri_the_linkset_emits_parses_with_biip(client, shelf):
+    body = client.get(shelf.unit_path(1) + "?linkType=linkset").get_json()
+    for entry in body["linkset"]:
+        _biip_ok(entry["anchor"])
+        for key, links in entry.items():
+            if key != "anchor":
+                for link in links:
+                    if "/01/" in link["href"] and "/verify/" not in link["href"]:
+                        _biip_ok(link["href"])
+
+
+def test_existing_link_type_redirects_and_keeps_the_query(client, shelf):
+    response = client.get(shelf.lot_path + "?linkType=gs1:epcis&lang=en")
+    assert response.status_code == 307
+    assert response.headers["Location"] == f"https://trace.example.vn/epcis/batch/{shelf.batch.id}?lang=en"
+
+
+def test_full_vocabulary_uri_is_accepted_as_link_type(client, shelf):
+    response = client.get(f"/01/{GTIN}?linkType=https://ref.gs1.org/voc/certificationInfo")
+    assert response.status_code == 307
+    assert response.headers["Location"].endswith(f"/api/v1/certificates/{shelf.cert.id}")
+
+
+def test_link_type_that_does_not_exist_is_a_404(client, shelf):
+    response = client.get(shelf.lot_path + "?linkType=gs1:recallStatus")
+    assert response.status_code == 404
+    assert 'rel="linkset"' in response.headers["Link"]
+
+
+def test_default_link_type_serves_the_page(client, shelf):
+    assert client.get(shelf.lot_path + "?linkType=gs1:defaultLink").status_code == 200
+
+
+def test_trace_code_form_resolves_before_and_after_a_gtin_is_assigned(client, db):
+    from tests.factories import make_batch, make_product
+
+    product = make_product(name_vi="Muối Sa Huỳnh")
+    batch = make_batch(product, lot="M1")
+    db.session.commit()
+    path = f"/t/{product.trace_code}/10/M1"
+    assert client.get(path).status_code == 200
+    product.gtin = GTIN
+    db.session.commit()
+    response = client.get(path)
+    assert response.status_code == 200
+    assert "Muối Sa Huỳnh" in response.get_data(as_text=True)
+    assert client.get(f"/01/{GTIN}/10/M1").status_code == 200
+    assert batch.id
+
+
+def test_percent_encoded_lot_reaches_the_parser_encoded(client, db):
+    from tests.factories import make_batch, make_product
+
+    product = make_product(gtin=GTIN)
+    make_batch(product, lot="A/B")
+    db.session.commit()
+    response = client.get(f"/01/{GTIN}/10/A%2FB")
+    assert response.status_code == 200
+    assert "Không tìm thấy lô" not in response.get_data(as_text=True)
+
+
+def test_well_known_description(client):
+    response = client.get("/.well-known/gs1resolver")
+    body = response.get_json()
+    assert body["resolverRoot"] == "https://trace.example.vn"
+    assert "gtin" in body["supportedPrimaryKeys"]
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_verification_service_answers_a_json_verdict(client, shelf):
+    good = client.get("/verify" + shelf.unit_path(2)).get_json()
+    assert good["serial"] == "genuine" and good["label_run"] == shelf.run.id
+    assert good["certificate"]["status"] == "valid" and good["certificate"]["stars_allowed"] == 4
+    bad = client.get("/verify" + shelf.unit_path(2)[:-1] + "Q").get_json()
+    assert bad["serial"] == "forged"
