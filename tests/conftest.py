@@ -106,6 +106,7 @@ def db(app: Flask) -> Iterator:
         yield _db
         _db.session.rollback()
         _empty_all_tables()
+        app.extensions.pop("trace_shells", None)
         _db.session.remove()
     from traceability.extensions import limiter
 

@@ -152,7 +152,9 @@ def test_report_form_needs_its_csrf_token(database_url, shelf):
     app = make_test_app(database_url, WTF_CSRF_ENABLED=True)
     client = app.test_client()
     assert client.post("/report", data={"code": shelf.lot_path, "message": "x"}).status_code == 400
-    html = client.get(shelf.lot_path).get_data(as_text=True)
+    page = client.get(shelf.lot_path).get_data(as_text=True)
+    assert "/report?code=" in page and "csrf_token" not in page  # the trace page sets no cookie
+    html = client.get("/report", query_string={"code": shelf.lot_path}).get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
     ok = client.post("/report", data={"code": shelf.lot_path, "message": "x", "csrf_token": token})
     assert ok.status_code == 200
@@ -180,6 +182,18 @@ def test_lot_page_revalidates_with_304_until_something_changes(client, shelf):
     after_event = client.get(shelf.lot_path, headers={"If-None-Match": etag2})
     assert after_event.status_code == 200
     assert "Cảng Sa Kỳ" in after_event.get_data(as_text=True)
+
+
+def test_the_shell_cache_never_serves_a_stale_page(client, shelf):
+    assert "Đóng hộp 500 g." in _html(client, shelf.unit_path(20))
+    shelf.product.name_vi = "Tỏi Lý Sơn loại 1"
+    db.session.commit()
+    assert "Tỏi Lý Sơn loại 1" in _html(client, shelf.unit_path(21))
+    shelf.producer.address = "Thôn Tây, xã An Vĩnh"
+    db.session.commit()
+    html = _html(client, shelf.unit_path(22))
+    assert "Thôn Tây, xã An Vĩnh" in html
+    assert shelf.serial(22) in html and shelf.serial(21) not in html
 
 
 def test_unit_pages_are_not_cached(client, shelf):

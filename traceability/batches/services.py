@@ -302,6 +302,7 @@ def add_attachment(user: User | None, event: DiaryEvent, stored: StoredFile) -> 
     attachment = Attachment(event_id=event.id, path=stored.name, content_type=stored.content_type,
                             size_bytes=stored.size_bytes, sha256=stored.sha256)
     db.session.add(attachment)
+    event.batch.updated_at = utcnow()  # the trace page's validators must change with it
     db.session.flush()
     return attachment
 

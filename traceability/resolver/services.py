@@ -4,8 +4,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,7 +19,7 @@ from ..codes.models import LabelLevel, LabelRun
 from ..errors import field_error
 from ..extensions import db
 from ..gs1 import DigitalLink, GS1Error
-from ..models_base import utcnow
+from ..models_base import TZDateTime, utcnow
 from ..registry.models import Certificate, CertificateStatus, Producer, Product
 from ..registry.services import current_certificate
 from ..registry.status import certificate_status, stars_allowed
@@ -121,6 +122,123 @@ def _verify_serial(result: Resolution) -> None:
         result.serial_state = SerialState.FORGED
 
 
+# --- the cheap first look of the trace path -------------------------------------------------
+
+@dataclass(frozen=True)
+class Head:
+    """One Core query's worth: ids, version stamps, and the unit run matching the serial."""
+
+    product_id: int
+    batch_id: int | None
+    lot: str | None
+    run_id: int | None
+    run_subject: str | None
+    run_key_version: int | None
+    stamps: tuple
+    changed: datetime
+    stats: "ScanStats | None" = None
+
+
+# The trace path's three statements are plain SQL prepared once: building SQLAlchemy
+# expressions and their cache keys on every request cost more than running them.
+_HEAD_SQL = """
+SELECT p.id, p.updated_at, pr.name, pr.address,
+       (SELECT max(c.updated_at) FROM certificates c WHERE c.product_id = p.id),
+       b.id, b.updated_at, b.lot, r.id, r.subject, r.key_version,
+       count(sc.id), count(DISTINCT sc.network_hash), min(sc.at),
+       sum(CASE WHEN sc.network_hash = :mine THEN 1 ELSE 0 END)
+FROM products p
+JOIN producers pr ON pr.id = p.producer_id
+LEFT JOIN batches b ON b.product_id = p.id AND b.lot = :lot
+LEFT JOIN label_runs r ON r.batch_id = b.id AND r.level = 'unit'
+     AND r.first_index <= :idx AND r.first_index + r.count > :idx
+LEFT JOIN scans sc ON sc.batch_id = b.id AND sc.serial_index = :idx AND sc.verdict = 'genuine'
+WHERE p.{key} = :value
+GROUP BY p.id, p.updated_at, pr.name, pr.address, b.id, b.updated_at, b.lot,
+         r.id, r.subject, r.key_version
+LIMIT 1
+"""
+_HEAD_BY = {key: _HEAD_SQL.format(key=key) for key in ("gtin", "trace_code")}
+_STATS = sa.text("""
+SELECT count(id), count(DISTINCT network_hash), min(at),
+       sum(CASE WHEN network_hash = :mine THEN 1 ELSE 0 END)
+FROM scans WHERE batch_id = :batch AND serial_index = :idx AND verdict = 'genuine'
+""")
+_INSERT_SCAN_SQL = """
+INSERT INTO scans (at, code, product_id, batch_id, serial_index, verdict, network_hash, language, device)
+VALUES (:at, :code, :product, :batch, :idx, :verdict, :network, :language, :device)
+"""
+_INSERT_SCAN = sa.text(_INSERT_SCAN_SQL).bindparams(sa.bindparam("at", type_=TZDateTime()))
+
+
+def _driver_sql(connection: sa.Connection, sql: str) -> str:
+    """`sql` in the driver's own parameter style (named for sqlite3, pyformat for psycopg):
+    the hot path hands its statements straight to the driver, skipping SQL compilation."""
+    if connection.dialect.name == "sqlite":  # sqlite3 takes :name with a dict
+        return sql
+    return re.sub(r"(?<!:):([a-z_]+)", r"%(\1)s", sql)
+
+
+def _driver_time(connection: sa.Connection, value: datetime) -> Any:
+    """A UTC timestamp as TZDateTime stores it: naive text on SQLite, aware on PostgreSQL."""
+    if connection.dialect.name == "sqlite":
+        return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return value
+
+
+def head(connection: sa.Connection, link: DigitalLink, serial_index: int | None,
+         mine: str | None) -> Head | None:
+    """Everything the fast path reads, in one indexed query: ids, version stamps, the unit run
+    that covers the serial, and the unit's scan statistics (see scan_stats)."""
+    sql = _driver_sql(connection, _HEAD_BY["gtin" if link.gtin is not None else "trace_code"])
+    row = connection.exec_driver_sql(sql, {"lot": link.lot, "idx": serial_index, "mine": mine,
+                                    "value": link.gtin or link.trace_code}).first()
+    if row is None:
+        return None
+    (product_id, product_changed, producer_name, producer_address, certs_changed,
+     batch_id, batch_changed, lot, run_id, run_subject, run_key_version,
+     count, networks, first_at, seen_here) = row
+    stats = None
+    if serial_index is not None and batch_id is not None:
+        stats = _stats(count or 0, networks or 0, first_at, seen_here or 0, mine)
+    stamps = (product_id, str(product_changed), producer_name, producer_address,
+              str(certs_changed), batch_id, str(batch_changed))
+    changed = max(_aware(t) for t in (product_changed, certs_changed, batch_changed) if t is not None)
+    return Head(product_id, batch_id, lot, run_id, run_subject, run_key_version, stamps, changed,
+                stats)
+
+
+def _aware(value: datetime | str) -> datetime:
+    """Aggregates (MAX) bypass the column type on SQLite and come back naive or as text."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+
+
+def serial_is_genuine(head_row: Head, serial: str) -> bool:
+    if head_row.run_id is None or head_row.run_key_version is None or head_row.lot is None:
+        return False
+    return get_signer().verify(head_row.run_subject or "", head_row.lot, serial,
+                               head_row.run_key_version)
+
+
+def insert_scan(code: str, *, connection: sa.Connection | None = None, product_id: int | None,
+                batch_id: int | None, serial_index: int | None, verdict: ScanVerdict,
+                remote_addr: str | None, user_agent: str | None, language: str | None,
+                network: str | None = None) -> None:
+    """The scan log's single INSERT, without building ORM objects."""
+    values = {
+        "at": utcnow(), "code": code[:120], "product": product_id, "batch": batch_id,
+        "idx": serial_index, "verdict": ScanVerdict(verdict).value,
+        "network": network or network_hash(remote_addr), "language": (language or "")[:8] or None,
+        "device": device_class(user_agent)}
+    if connection is None:
+        db.session.execute(_INSERT_SCAN, values)
+    else:
+        values["at"] = _driver_time(connection, values["at"])
+        connection.exec_driver_sql(_driver_sql(connection, _INSERT_SCAN_SQL), values)
+
+
 # --- scans -----------------------------------------------------------------------------
 
 def network_hash(remote_addr: str | None) -> str | None:
@@ -154,12 +272,10 @@ def device_class(user_agent: str | None) -> str:
 def record_scan(result: Resolution, code: str, *, remote_addr: str | None,
                 user_agent: str | None, language: str | None) -> None:
     """One INSERT per resolution; nothing personal is kept (see network_hash)."""
-    db.session.add(Scan(
-        code=code[:120], product_id=result.product.id if result.product else None,
-        batch_id=result.batch.id if result.batch else None, serial_index=result.serial_index,
-        verdict=result.verdict, network_hash=network_hash(remote_addr),
-        language=(language or "")[:8] or None, device=device_class(user_agent),
-    ))
+    insert_scan(code, product_id=result.product.id if result.product else None,
+                batch_id=result.batch.id if result.batch else None,
+                serial_index=result.serial_index, verdict=result.verdict,
+                remote_addr=remote_addr, user_agent=user_agent, language=language)
 
 
 @dataclass
@@ -170,16 +286,23 @@ class ScanStats:
     possible_copy: bool
 
 
-def scan_stats(batch_id: int, serial_index: int) -> ScanStats:
-    """How often this unit was scanned, from how many networks, since when (this scan included
-    once it is flushed). One indexed aggregate over (batch_id, serial_index)."""
-    row = db.session.execute(sa.select(
-        sa.func.count(Scan.id), sa.func.count(sa.distinct(Scan.network_hash)), sa.func.min(Scan.at),
-    ).where(Scan.batch_id == batch_id, Scan.serial_index == serial_index,
-            Scan.verdict == ScanVerdict.GENUINE)).one()
-    count, networks, first_at = row
+def scan_stats(batch_id: int, serial_index: int, remote_addr: str | None) -> ScanStats:
+    """How often this unit was scanned, from how many networks and since when, counting the
+    scan being served (which is written after the page is rendered, to keep the write short).
+    One indexed aggregate over (batch_id, serial_index)."""
+    mine = network_hash(remote_addr)
+    count, networks, first_at, seen_here = db.session.execute(
+        _STATS, {"mine": mine, "batch": batch_id, "idx": serial_index}).one()
+    return _stats(count, networks, first_at, seen_here, mine)
+
+
+def _stats(count: int, networks: int, first_at: Any, seen_here: int, mine: str | None) -> ScanStats:
+    count += 1
+    if mine is not None and not seen_here:
+        networks += 1
     config = current_app.config
-    return ScanStats(count=count, networks=networks, first_at=first_at,
+    return ScanStats(count=count, networks=networks,
+                     first_at=_aware(first_at) if first_at is not None else utcnow(),
                      possible_copy=count > config["SCAN_COPY_MAX_SCANS"]
                      or networks > config["SCAN_COPY_MAX_NETWORKS"])
 

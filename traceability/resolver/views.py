@@ -22,6 +22,7 @@ from flask import (
     request,
 )
 from flask_babel import get_locale
+from markupsafe import Markup
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -38,6 +39,8 @@ from ..errors import DomainError
 from ..extensions import db, limiter
 from ..gs1 import DigitalLink, GS1Error, build_uri, canonical_path, parse_path
 from . import services
+from .cache import ShellCache
+from .models import ScanVerdict
 from .services import Resolution, SerialState
 
 blp = Blueprint("resolver", __name__)
@@ -180,21 +183,23 @@ def resolve(rest: str) -> Response:
     except GS1Error as exc:
         return _syntax_error(exc, path)
     canonical = canonical_path(link)
+    if "linkType" not in request.args and not _wants_linkset() and not _inspector_session():
+        fast = _fast_trace_page(link, canonical)
+        if fast is not None:
+            return fast
     res = services.resolve(link)
 
     if res.product is None:
-        services.record_scan(res, canonical, **_client())
-        db.session.commit()
         response = make_response(render_template(
             "resolver/unknown.html", link=link, code=canonical, form=_report_form(canonical)), 404)
+        _log_scan(res, canonical)
         return _finish(response, canonical)
 
     if _wants_linkset():
-        services.record_scan(res, canonical, **_client())
-        db.session.commit()
         response = make_response(jsonify(linkset(res)), 200)
         response.mimetype = "application/linkset+json"
         response.headers.add("Link", LINKSET_CONTEXT)
+        _log_scan(res, canonical)
         return _finish(response, canonical)
 
     link_type = request.args.get("linkType", "")
@@ -208,8 +213,7 @@ def resolve(rest: str) -> Response:
             response = make_response(render_template(
                 "resolver/no_link.html", link_type=link_type, code=canonical), 404)
             return _finish(response, canonical)
-        services.record_scan(res, canonical, **_client())
-        db.session.commit()
+        _log_scan(res, canonical)
         query = {k: v for k, v in request.args.items(multi=True) if k != "linkType"}
         href = target["href"]
         if query:
@@ -236,58 +240,166 @@ def _inspector() -> Any | None:
     return current_user._get_current_object()
 
 
-def _validators(res: Resolution, today: Any, inspector: Any) -> tuple[str, datetime]:
-    """ETag and Last-Modified of a lot- or product-level page: they change with the
-    product, its certificates, the batch (bumped by each diary event), the day and language."""
-    stamps = [res.product.updated_at] + [c.updated_at for c in res.history]
-    if res.batch is not None:
-        stamps.append(res.batch.updated_at)
-    last = max(s for s in stamps if s is not None)
-    key = "|".join([canonical_path(res.link), str(res.lot_unknown), today.isoformat(),
-                    str(get_locale()), str(getattr(inspector, "id", "")),
-                    *(s.isoformat() for s in stamps if s is not None)])
-    return hashlib.sha256(key.encode()).hexdigest()[:32], last
+HEAD_MARK, TAIL_MARK = "<!--unit-head-->", "<!--unit-tail-->"
+UNIT_SPLIT = "<!--split-->"
+
+
+def shell_cache() -> ShellCache:
+    cache = current_app.extensions.get("trace_shells")
+    if cache is None:
+        cache = current_app.extensions["trace_shells"] = ShellCache()
+    return cache
+
+
+def _inspector_session() -> bool:
+    """Whether the caller may be an inspector; anonymous phones (no session cookie) never are."""
+    return bool(request.cookies.get(current_app.config.get("SESSION_COOKIE_NAME", "session"))) \
+        and _inspector() is not None
+
+
+def _shell_key(stamps: tuple, today: Any) -> str:
+    raw = "|".join(map(str, (*stamps, today.isoformat(), get_locale())))
+    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+def _render_shell(res: Resolution, today: Any) -> str:
+    """The page without its unit-specific parts, which stay as markers to fill in."""
+    lot_link = DigitalLink(gtin=res.link.gtin, trace_code=res.link.trace_code,
+                           lot=res.batch.lot if res.batch else None)
+    return render_template(
+        "resolver/trace.html", res=res, lot_code=canonical_path(lot_link), today=today,
+        cert=services.certificate_view(res.certificate, today),
+        unit_head=Markup(HEAD_MARK), unit_tail=Markup(TAIL_MARK),
+        local=_local, kind_label=_kind_label)
+
+
+def _local(value: Any) -> Any:
+    return value.astimezone(VIETNAM) if value else value
+
+
+def _kind_label(kind: Any) -> str:
+    return str(KIND_LABELS.get(EventKind(kind), kind))
+
+
+def _unit_parts(res: Resolution, canonical: str, stats: Any, inspector: Any, cert: dict) -> tuple[str, str]:
+    """The unit-specific head and tail of a page, rendered straight through Jinja (no context
+    processors: these fragments need none). The report form, and with it a CSRF token and a
+    session cookie, only appears where the page warns of a forgery or a copy."""
+    warn = res.serial_state == SerialState.FORGED or bool(stats and stats.possible_copy)
+    context = dict(res=res, code=canonical, stats=stats, inspector=inspector, cert=cert,
+                   local=_local, warn=warn, report_url="/report?" + urlencode({"code": canonical}),
+                   form=_report_form(canonical) if warn else None,
+                   inspection_url=f"/oversight/inspections/new?product_id={res.product.id}"
+                                  f"&code={quote(canonical)}" if res.product else "")
+    html = current_app.jinja_env.get_template("resolver/_unit.html").render(context)
+    head_html, _sep, tail_html = html.partition(UNIT_SPLIT)
+    return head_html, tail_html
+
+
+def _page_response(shell: str, head_html: str, tail_html: str, *, cacheable: bool,
+                   etag: str | None, last_modified: Any, private: bool) -> Response:
+    response = make_response(shell.replace(HEAD_MARK, head_html, 1).replace(TAIL_MARK, tail_html, 1))
+    if cacheable:
+        response.set_etag(etag)
+        if last_modified is not None:
+            response.last_modified = last_modified
+        response.cache_control.no_cache = True  # revalidate every time: revocations show at once
+    else:
+        response.cache_control.no_store = True  # scan counts change on every scan
+    if private:
+        response.cache_control.private = True
+    return response
+
+
+def _fast_trace_page(link: DigitalLink, canonical: str) -> Response | None:
+    """The common case in two statements: a known product, a known lot, a genuine serial, an
+    anonymous reader. One query reads everything; the scan INSERT commits on its own
+    (autocommit connection, no BEGIN/COMMIT round trips). Anything else (forged, unknown,
+    walk-up, inspector) returns None and takes the full path."""
+    serial_index = None
+    if link.serial is not None:
+        if link.lot is None:
+            return None
+        try:
+            serial_index, _tag = services.get_signer().split(link.serial)
+        except GS1Error:
+            return None
+    network = services.network_hash(request.remote_addr)
+    with _autocommit().connect() as connection:
+        found = services.head(connection, link, serial_index, network)
+        if found is None or (link.lot is not None and found.batch_id is None):
+            return None
+        if link.serial is not None and not services.serial_is_genuine(found, link.serial):
+            return None
+        today = local_today()
+        key = _shell_key(found.stamps, today)
+        cacheable = link.serial is None
+        verdict = ScanVerdict.GENUINE if serial_index is not None else ScanVerdict.LOT
+        if cacheable and request.if_none_match.contains(key):
+            response = make_response("", 304)
+            response.set_etag(key)
+            response.last_modified = found.changed
+        else:
+            shell = shell_cache().get(key)
+            res = None
+            if shell is None:
+                res = services.resolve(link)
+                shell = _render_shell(res, today)
+                shell_cache().put(key, shell)
+            unit_res = res or Resolution(link=link, product=None, serial_index=serial_index,
+                                         serial_state=SerialState.GENUINE if serial_index else None)
+            head_html, tail_html = _unit_parts(unit_res, canonical, found.stats, None, {})
+            response = _page_response(shell, head_html, tail_html, cacheable=cacheable, etag=key,
+                                      last_modified=found.changed, private=False)
+        services.insert_scan(canonical, connection=connection, product_id=found.product_id,
+                             batch_id=found.batch_id, serial_index=serial_index, verdict=verdict,
+                             network=network, **_client())
+    return _finish(response, canonical)
+
+
+def _autocommit() -> Any:
+    engine = current_app.extensions.get("trace_autocommit")
+    if engine is None:
+        engine = current_app.extensions["trace_autocommit"] = db.engine.execution_options(
+            isolation_level="AUTOCOMMIT")
+    return engine
 
 
 def _trace_page(res: Resolution, canonical: str) -> Response:
+    """The full path: every case, inspectors included. Reads everything, renders, and only
+    then writes the scan, so the write transaction stays one short INSERT."""
     today = local_today()
     inspector = _inspector()
     if inspector is not None and not can(inspector, Action.VIEW, res.product.producer):
         inspector = None
-    services.record_scan(res, canonical, **_client())
     stats = None
     if res.serial_state == SerialState.GENUINE and res.batch is not None:
-        db.session.flush()
-        stats = services.scan_stats(res.batch.id, res.serial_index or 0)
-    db.session.commit()
-
+        stats = services.scan_stats(res.batch.id, res.serial_index or 0, request.remote_addr)
     cacheable = res.link.serial is None
-    etag = last_modified = None
-    if cacheable:
-        etag, last_modified = _validators(res, today, inspector)
-        if request.if_none_match.contains(etag):
-            response = make_response("", 304)
-            response.set_etag(etag)
-            return _finish(response, canonical)
-
-    html = render_template(
-        "resolver/trace.html", res=res, code=canonical, stats=stats, today=today,
-        cert=services.certificate_view(res.certificate, today), inspector=inspector,
-        form=_report_form(canonical), uri=build_uri(_base(), res.link),
-        inspection_url=f"/oversight/inspections/new?product_id={res.product.id}&code={quote(canonical)}",
-        local=lambda value: value.astimezone(VIETNAM) if value else value,
-        kind_label=lambda kind: str(KIND_LABELS.get(EventKind(kind), kind)),
-    )
-    response = make_response(html, 200)
-    if cacheable:
+    stamps = (res.product.id, str(res.product.updated_at), res.product.producer.name,
+              res.product.producer.address,
+              str(max((c.updated_at for c in res.history), default=None)),
+              res.batch.id if res.batch else None, str(res.batch.updated_at) if res.batch else "None")
+    etag = _shell_key(stamps + (res.lot_unknown, getattr(inspector, "id", "")), today)
+    changed = max(t for t in [res.product.updated_at, *(c.updated_at for c in res.history),
+                              res.batch.updated_at if res.batch else None] if t is not None)
+    if cacheable and request.if_none_match.contains(etag):
+        response = make_response("", 304)
         response.set_etag(etag)
-        response.last_modified = last_modified
-        response.cache_control.no_cache = True  # revalidate every time: revocations show at once
-    else:
-        response.cache_control.no_store = True  # scan counts change on every scan
-    if inspector is not None:
-        response.cache_control.private = True
+        _log_scan(res, canonical)
+        return _finish(response, canonical)
+    cert = services.certificate_view(res.certificate, today)
+    head_html, tail_html = _unit_parts(res, canonical, stats, inspector, cert)
+    response = _page_response(_render_shell(res, today), head_html, tail_html,
+                              cacheable=cacheable, etag=etag, last_modified=changed,
+                              private=inspector is not None)
+    _log_scan(res, canonical)
     return _finish(response, canonical)
+
+
+def _log_scan(res: Resolution, canonical: str) -> None:
+    services.record_scan(res, canonical, **_client())
+    db.session.commit()
 
 
 @blp.get("/verify/01/<path:rest>")
@@ -316,6 +428,14 @@ def verify(rest: str) -> Response:
     response = make_response(jsonify(body), 200 if res.product is not None else 404)
     response.cache_control.no_store = True
     return _finish(response, canonical_path(link))
+
+
+@blp.get("/report")
+def report_form() -> Response:
+    """The counterfeit report form for a code (linked from every trace page)."""
+    code = (request.args.get("code") or "")[:120]
+    return make_response(render_template("resolver/report_done.html", ok=None,
+                                         form=_report_form(code), code=code))
 
 
 @blp.post("/report")

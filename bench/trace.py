@@ -1,0 +1,181 @@
+"""Trace page vs. a constant route under the same gunicorn, on SQLite and PostgreSQL.
+
+Usage: .venv/bin/python bench/trace.py [--duration 15] [--connections 32] [--only sqlite|postgresql]
+
+For each database it migrates a fresh database, loads the demo (15 batches with a 100-label
+unit run each), starts gunicorn (2 workers, production settings), and loads with wrk
+(Debian package `wrk`, a C load generator, so it does not eat the two cores):
+  (a) GET /healthz, a constant string from the same app;
+  (b) unit-label trace pages picked at random from 1,500 different genuine serials, each
+      request resolving the code, verifying its tag, logging the scan and counting scans.
+It prints requests/s, p50 and p99 of each and ends with `ratio sqlite: N.NN` and
+`ratio postgresql: N.NN` (trace requests/s ÷ constant requests/s).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+PG_SERVER = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+LUA = """
+local paths = {}
+for line in io.lines("%s") do paths[#paths + 1] = line end
+math.randomseed(os.time())
+request = function()
+  return wrk.format("GET", paths[math.random(#paths)], {["Accept-Language"] = "vi"})
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def need_wrk() -> str:
+    wrk = shutil.which("wrk")
+    if wrk:
+        return wrk
+    print("wrk not found; installing the Debian package", file=sys.stderr)
+    subprocess.run(["apt-get", "install", "-y", "wrk"], check=True, capture_output=True)
+    wrk = shutil.which("wrk")
+    if not wrk:
+        sys.exit("wrk is needed: apt-get install wrk")
+    return wrk
+
+
+def flask(env: dict[str, str], *args: str) -> str:
+    result = subprocess.run([str(VENV_BIN / "flask"), "--app", "traceability", *args], cwd=ROOT,
+                            env=env, check=True, capture_output=True, text=True)
+    return result.stdout
+
+
+URLS_SCRIPT = """
+import sqlalchemy as sa
+from traceability import create_app
+from traceability.codes.models import LabelRun, LabelLevel
+from traceability.codes.services import run_label_url
+from traceability.extensions import db
+app = create_app()
+with app.app_context():
+    base = app.config["PUBLIC_BASE_URL"]
+    runs = db.session.scalars(sa.select(LabelRun).where(LabelRun.level == LabelLevel.UNIT)).all()
+    for run in runs:
+        for index in range(run.first_index, run.first_index + run.count):
+            print(run_label_url(run, index).removeprefix(base))
+"""
+
+
+def prepare(env: dict[str, str], workdir: Path) -> Path:
+    flask(env, "db", "upgrade", "heads")
+    flask(env, "demo-load")
+    out = subprocess.run([sys.executable, "-c", URLS_SCRIPT], cwd=ROOT, env=env, check=True,
+                         capture_output=True, text=True).stdout
+    paths = [line for line in out.splitlines() if line.startswith("/01/")]
+    assert len(paths) >= 1000, len(paths)
+    path_file = workdir / "paths.txt"
+    path_file.write_text("\n".join(paths) + "\n")
+    lua = workdir / "trace.lua"
+    lua.write_text(LUA % path_file)
+    return lua
+
+
+def parse_wrk(output: str) -> dict[str, float]:
+    def ms(value: str) -> float:
+        number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", value).groups()
+        return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    p50 = ms(re.search(r"\s50%\s+(\S+)", output).group(1))
+    p99 = ms(re.search(r"\s99%\s+(\S+)", output).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return {"rps": rps, "p50": p50, "p99": p99, "non2xx": int(errors.group(1)) if errors else 0}
+
+
+def run_wrk(wrk: str, url: str, duration: int, connections: int, lua: Path | None = None) -> dict:
+    cmd = [wrk, "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "5s"]
+    if lua is not None:
+        cmd += ["-s", str(lua)]
+    output = subprocess.run(cmd + [url], check=True, capture_output=True, text=True).stdout
+    return parse_wrk(output)
+
+
+def bench_database(name: str, database_url: str, args: argparse.Namespace, wrk: str) -> float:
+    port = free_port()
+    workdir = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
+    env = {**os.environ, "APP_ENV": "production", "SECRET_KEY": uuid.uuid4().hex,
+           "SERIAL_KEYS": "1:" + uuid.uuid4().hex + uuid.uuid4().hex,
+           "DATABASE_URL": database_url, "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+           "SESSION_COOKIE_SECURE": "1"}
+    lua = prepare(env, workdir)
+    server = subprocess.Popen(
+        [str(VENV_BIN / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}",
+         "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env)
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        base = f"http://127.0.0.1:{port}"
+        run_wrk(wrk, base + "/healthz", 2, args.connections)            # warm-up
+        run_wrk(wrk, base + "/", 2, args.connections, lua)
+        constant = run_wrk(wrk, base + "/healthz", args.duration, args.connections)
+        trace = run_wrk(wrk, base + "/", args.duration, args.connections, lua)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+        shutil.rmtree(workdir, ignore_errors=True)
+    for label, result in (("constant /healthz", constant), ("unit trace page", trace)):
+        print(f"{name:10} {label:18} {result['rps']:9.1f} req/s   p50 {result['p50']:6.1f} ms"
+              f"   p99 {result['p99']:6.1f} ms   non-2xx {result['non2xx']}")
+    return trace["rps"] / constant["rps"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=15)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--only", choices=("sqlite", "postgresql"))
+    args = parser.parse_args()
+    wrk = need_wrk()
+    ratios: dict[str, float] = {}
+    if args.only in (None, "sqlite"):
+        folder = Path(tempfile.mkdtemp(prefix="bench-sqlite-"))
+        ratios["sqlite"] = bench_database("sqlite", f"sqlite:///{folder}/bench.sqlite3", args, wrk)
+        shutil.rmtree(folder, ignore_errors=True)
+    if args.only in (None, "postgresql"):
+        import sqlalchemy as sa
+
+        name = f"ocop_bench_{uuid.uuid4().hex[:8]}"
+        server_url = PG_SERVER.replace("postgresql://", "postgresql+psycopg://", 1)
+        admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        try:
+            url = PG_SERVER.rsplit("/", 1)[0] + "/" + name
+            ratios["postgresql"] = bench_database("postgresql", url, args, wrk)
+        finally:
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    for name, ratio in ratios.items():
+        print(f"ratio {name}: {ratio:.2f}")
+
+
+if __name__ == "__main__":
+    main()
