@@ -17,6 +17,16 @@ class DatabaseIdConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+def _numeric_bounds(self, field, ret, **kwargs) -> dict:  # type: ignore[no-untyped-def]
+    """apispec writes a Decimal field's Range bounds as Decimals or strings, which end up as
+    JSON strings; OpenAPI requires numbers there."""
+    from decimal import Decimal
+
+    return {key: float(value) for key, value in ret.items()
+            if key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+            and isinstance(value, (Decimal, str))}
+
+
 def select_locale() -> str:
     """?lang= beats the lang cookie beats Accept-Language; Vietnamese by default."""
     from flask import current_app, has_request_context
@@ -57,6 +67,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     login_manager.init_app(app)
     api.init_app(app)
+    api.ma_plugin.converter.add_attribute_function(_numeric_bounds)
 
     _register_blueprints(app)
     # After api.init_app: flask-smorest's app-wide HTTPException handler would answer

@@ -5,6 +5,7 @@ from typing import Any
 
 from flask import Flask, Request, Response, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 
@@ -123,6 +124,17 @@ def register_error_handlers(app: Flask) -> None:
             if name in original:
                 response.headers[name] = original[name]
         return response
+
+    @app.errorhandler(OverflowError)
+    @app.errorhandler(DataError)
+    def handle_out_of_range(exc: Exception):
+        """A value the schemas let through but the database cannot hold (an integer beyond
+        the column's range): the caller's input is wrong, so a 422, never a 500."""
+        from .extensions import db
+
+        db.session.rollback()
+        return error_response(422, "validation_failed",
+                              _("Một giá trị vượt quá giới hạn mà hệ thống lưu được."))
 
     @app.errorhandler(InternalServerError)
     def handle_500(exc: InternalServerError):

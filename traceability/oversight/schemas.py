@@ -1,6 +1,7 @@
 """Marshmallow schemas for certificates' life cycle, inspections, notices, reports and imports."""
 from __future__ import annotations
 
+from ..schemas_common import MAX_ID
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from flask_smorest.fields import Upload
 
@@ -30,7 +31,7 @@ class CertificateDataSchema(Schema):
 
 
 class CertificateCreateSchema(CertificateDataSchema):
-    product_id = fields.Int(required=True, validate=validate.Range(min=1), error_messages=_REQUIRED)
+    product_id = fields.Int(required=True, validate=validate.Range(min=1, max=MAX_ID), error_messages=_REQUIRED)
 
 
 class RevocationSchema(Schema):
@@ -44,7 +45,7 @@ class RevocationSchema(Schema):
 class FollowUpQuerySchema(Schema):
     bucket = fields.Str(required=True, validate=validate.OneOf(FOLLOW_UP_BUCKETS),
                         metadata={"description": "expiring_90, expiring_30, lapsed or revoked"})
-    region_id = fields.Int(validate=validate.Range(min=1))
+    region_id = fields.Int(validate=validate.Range(min=1, max=MAX_ID))
 
 
 class ChecklistSchema(Schema):
@@ -59,8 +60,8 @@ class ChecklistSchema(Schema):
 
 
 class InspectionCreateSchema(Schema):
-    producer_id = fields.Int(validate=validate.Range(min=1))
-    product_id = fields.Int(validate=validate.Range(min=1))
+    producer_id = fields.Int(validate=validate.Range(min=1, max=MAX_ID))
+    product_id = fields.Int(validate=validate.Range(min=1, max=MAX_ID))
     inspected_on = fields.Date(required=True, error_messages=_REQUIRED)
     place = fields.Str(validate=validate.Length(max=200))
     checklist = fields.Nested(ChecklistSchema, load_default=dict)
@@ -93,7 +94,7 @@ class InspectionSchema(Schema):
 
 class InspectionQuerySchema(Schema):
     mine = fields.Bool(load_default=False)
-    producer_id = fields.Int(validate=validate.Range(min=1))
+    producer_id = fields.Int(validate=validate.Range(min=1, max=MAX_ID))
 
 
 class PhotoUploadSchema(Schema):
@@ -154,13 +155,13 @@ class CounterfeitStatusSchema(Schema):
 
 
 class DashboardQuerySchema(Schema):
-    region_id = fields.Int(validate=validate.Range(min=1))
+    region_id = fields.Int(validate=validate.Range(min=1, max=MAX_ID))
 
 
 class PeriodicQuerySchema(Schema):
     start = fields.Date(required=True, error_messages=_REQUIRED)
     end = fields.Date(required=True, error_messages=_REQUIRED)
-    region_id = fields.Int(validate=validate.Range(min=1))
+    region_id = fields.Int(validate=validate.Range(min=1, max=MAX_ID))
     format = fields.Str(load_default="xlsx", validate=validate.OneOf(["xlsx", "csv", "json"]))
     section = fields.Str(validate=validate.Length(min=1, max=40),
                          metadata={"description": "CSV: one section; without it a ZIP of all sections"})
