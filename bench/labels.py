@@ -8,18 +8,20 @@ import hashlib
 import hmac
 import io
 import multiprocessing
+import os
 import resource
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import segno  # noqa: E402
+import segno
 
-from traceability.render.labels import Label, render_label_pdf  # noqa: E402
+from traceability.render.labels import Label, render_label_pdf
 
 HOST = "https://trace.example.vn"
 GTIN14 = "08930000012340"  # 893 (GS1 Vietnam) prefix with a valid check digit
@@ -60,16 +62,54 @@ def time_segno(count: int) -> float:
     return time.perf_counter() - start
 
 
+def _descendant_peaks_kib(root: int) -> dict[int, int]:
+    """Peak RSS (VmHWM) of every live descendant of `root`, read from Linux /proc."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # The command name may hold spaces; the parent pid follows its closing ")".
+            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    family, grew = {root}, True
+    while grew:
+        found = {pid for pid, parent in parents.items() if parent in family} - family
+        family |= found
+        grew = bool(found)
+    peaks: dict[int, int] = {}
+    for pid in family - {root}:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks[pid] = int(line.split()[1])
+        except OSError:
+            continue
+    return peaks
+
+
 def _memory_child(count: int, preset: str, workers: int | None,
-                  results: multiprocessing.Queue) -> None:
+                  results: multiprocessing.Queue[tuple[float, int, int, int]]) -> None:
+    # Pool workers are forked by the forkserver, not by this process, so RUSAGE_CHILDREN
+    # misses them; a sampling thread reads their peaks from /proc while they live.
+    peaks: dict[int, int] = {}
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.25):
+            for pid, peak in _descendant_peaks_kib(os.getpid()).items():
+                peaks[pid] = max(peak, peaks.get(pid, 0))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    if Path("/proc/self/status").exists():
+        sampler.start()
     with tempfile.TemporaryFile() as out:
         start = time.perf_counter()
         render_label_pdf(unit_labels(count), preset, out, workers=workers)
         elapsed = time.perf_counter() - start
         size = out.tell()
+    done.set()
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    results.put((elapsed, size, own, children))
+    results.put((elapsed, size, own, max(peaks.values(), default=0)))
 
 
 def measure_memory(count: int, preset: str, workers: int | None) -> None:
@@ -83,7 +123,7 @@ def measure_memory(count: int, preset: str, workers: int | None) -> None:
     print(f"memory run: {count} labels, preset {preset}: {elapsed:.2f} s, "
           f"{count / elapsed:,.0f} labels/s, PDF {size / 1e6:.1f} MB")
     print(f"peak RSS: rendering process {own_kib / 1024:.1f} MB, "
-          f"largest worker {workers_kib / 1024:.1f} MB")
+          f"largest helper process (pool worker or forkserver) {workers_kib / 1024:.1f} MB")
 
 
 def main() -> None:

@@ -90,9 +90,13 @@ class StreamingPdfWriter:
 
     def close(self) -> None:
         """Write the page tree, the subset fonts, the cross-reference table and trailer."""
-        kids = b" ".join(b"%d 0 R" % p for p in self._page_ids)
-        self._object(_PAGES, b"<< /Type /Pages /Kids [%s] /Count %d >>"
-                     % (kids, len(self._page_ids)))
+        # Page list and xref go out in slices: a 100,000-page roll would otherwise build
+        # tens of megabytes of small byte strings at the very end.
+        self._offsets[_PAGES] = self._position
+        self._write(b"%d 0 obj\n<< /Type /Pages /Count %d /Kids [" % (_PAGES, self.page_count))
+        for chunk in _slices(self._page_ids):
+            self._write(b"".join(b"%d 0 R " % p for p in chunk))
+        self._write(b"] >>\nendobj\n")
         self._object(_CATALOG, b"<< /Type /Catalog /Pages %d 0 R >>" % _PAGES)
         info = b"<< /Producer " + _pdf_string("OCOP Trace")
         if self._title:
@@ -102,9 +106,9 @@ class StreamingPdfWriter:
             self._write_font(_FIRST_FONT + _OBJECTS_PER_FONT * i, font)
 
         xref_at = self._position
-        lines = [b"xref\n0 %d\n0000000000 65535 f \n" % len(self._offsets)]
-        lines.extend(b"%010d 00000 n \n" % offset for offset in self._offsets[1:])
-        self._write(b"".join(lines))
+        self._write(b"xref\n0 %d\n0000000000 65535 f \n" % len(self._offsets))
+        for chunk in _slices(self._offsets[1:]):
+            self._write(b"".join(b"%010d 00000 n \n" % offset for offset in chunk))
         self._write(b"trailer\n<< /Size %d /Root %d 0 R /Info %d 0 R >>\nstartxref\n%d\n%%%%EOF\n"
                     % (len(self._offsets), _CATALOG, _INFO, xref_at))
 
@@ -136,9 +140,10 @@ class StreamingPdfWriter:
             % (name, descriptor, round(font.advances[0] * scale), widths),
         )
         bbox = b" ".join(b"%d" % round(v * scale) for v in font.bbox)
+        # Flags 4 (symbolic): the glyphs go beyond Adobe's standard Latin set.
         self._object(
             descriptor,
-            b"<< /Type /FontDescriptor /FontName /%s /Flags 32 /FontBBox [%s] "
+            b"<< /Type /FontDescriptor /FontName /%s /Flags 4 /FontBBox [%s] "
             b"/ItalicAngle %d /Ascent %d /Descent %d /CapHeight %d /StemV 80 "
             b"/FontFile2 %d 0 R >>"
             % (name, bbox, round(font.italic_angle), round(font.ascent * scale),
@@ -147,6 +152,11 @@ class StreamingPdfWriter:
         subset = font.subset(set(gids))
         self._stream(program, subset, b" /Length1 %d" % len(subset))
         self._stream(to_unicode, _to_unicode_cmap(gid_to_char.items()))
+
+
+def _slices(values: array[int], size: int = 8192) -> Iterable[array[int]]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
 
 
 def _to_unicode_cmap(mapping: Iterable[tuple[int, str]]) -> bytes:

@@ -40,7 +40,9 @@ class TrueTypeFont:
         index_to_loc_format = struct.unpack_from(">h", data, head + 50)[0]
 
         hhea = self._table_offset(b"hhea")
-        self.ascent, self.descent = struct.unpack_from(">hh", data, hhea + 4)
+        ascent, descent = struct.unpack_from(">hh", data, hhea + 4)
+        self.ascent: int = ascent
+        self.descent: int = descent
         num_hmetrics = struct.unpack_from(">H", data, hhea + 34)[0]
 
         self.num_glyphs: int = struct.unpack_from(">H", data, self._table_offset(b"maxp") + 4)[0]
@@ -191,7 +193,7 @@ class TrueTypeFont:
 
 def _checksum(data: bytes) -> int:
     padded = data + b"\0" * (-len(data) % 4)
-    return sum(struct.unpack(f">{len(padded) // 4}I", padded)) & 0xFFFFFFFF
+    return int(sum(struct.unpack(f">{len(padded) // 4}I", padded))) & 0xFFFFFFFF
 
 
 def _assemble(tables: dict[bytes, bytes]) -> bytes:

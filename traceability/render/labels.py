@@ -11,18 +11,21 @@ import unicodedata
 import zipfile
 import zlib
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from itertools import chain, islice
-from typing import BinaryIO, TextIO
+from typing import BinaryIO, TextIO, TypeVar
 
 import zxingcpp
 
 from traceability.render._pdf import PdfFont, StreamingPdfWriter
 from traceability.render._ttf import load_font
 from traceability.render.qr import check_ec, matrix_svg, qr_matrix
+
+_T = TypeVar("_T")
 
 PT_PER_MM = 72 / 25.4
 QUIET_ZONE_MODULES = 4
@@ -241,10 +244,13 @@ def _fit_text(label: Label, width: float, height: float, max_pt: float,
         room = int((height / _LEADING - len(detail_lines) * detail_size) // size)
         keep = max(1, min(room, _MAX_NAME_LINES))
         if len(name_lines) > keep:
-            name_lines = name_lines[:keep - 1] + (_truncate(name_lines[keep - 1], True, size,
-                                                            width),)
+            name_lines = (*name_lines[:keep - 1],
+                          _truncate(name_lines[keep - 1], True, size, width))
     return [(True, size, line) for line in name_lines] + detail_lines
 
+
+# Compressed content stream, characters drawn in each font, number of labels.
+_PageResult = tuple[bytes, str, str, int]
 
 # --- PDF page content -------------------------------------------------------------------
 
@@ -278,8 +284,8 @@ class _Geometry:
 
 
 @cache
-def _geometry(preset_name: str) -> _Geometry:
-    return _Geometry.of(PRESETS[preset_name])
+def _geometry(preset: LabelPreset) -> _Geometry:
+    return _Geometry.of(preset)
 
 
 _DARK_PIXELS = re.compile(rb"\x00+")
@@ -292,7 +298,7 @@ def _qr_ops(url: str, ec: str, left: float, bottom: float, area: float) -> str:
     image = zxingcpp.create_barcode(url, zxingcpp.BarcodeFormat.QRCode,
                                     ec_level=ec).to_image(scale=1, add_quiet_zones=False)
     size = image.shape[0]
-    pixels = memoryview(image).tobytes()
+    pixels = memoryview(image).tobytes()  # type: ignore[arg-type]  # a buffer, untyped
     # One light byte after each row keeps runs from wrapping into the next row.
     width = size + 1
     padded = b"\xff".join(pixels[i:i + size] for i in range(0, size * size, size)) + b"\xff"
@@ -306,10 +312,9 @@ def _qr_ops(url: str, ec: str, left: float, bottom: float, area: float) -> str:
     return f"q {module:.4f} 0 0 {-module:.4f} {x:.3f} {top:.3f} cm\n{rects}\nf\nQ"
 
 
-def _render_page(labels: list[Label], preset_name: str, ec: str) -> tuple[bytes, str, str, int]:
+def _render_page(labels: list[Label], preset: LabelPreset, ec: str) -> _PageResult:
     """One page's compressed content stream, the characters drawn per font, and its labels."""
-    preset = PRESETS[preset_name]
-    geometry = _geometry(preset_name)
+    geometry = _geometry(preset)
     regular, bold = _fonts()
     used: tuple[set[str], set[str]] = (set(), set())
     ops = ["0 g"]
@@ -339,12 +344,12 @@ def _render_page(labels: list[Label], preset_name: str, ec: str) -> tuple[bytes,
     return content, "".join(used[0]), "".join(used[1]), len(labels)
 
 
-def _render_pages(pages: list[list[Label]], preset_name: str,
-                  ec: str) -> list[tuple[bytes, str, str, int]]:
-    return [_render_page(page, preset_name, ec) for page in pages]
+def _render_pages(pages: list[list[Label]], preset: LabelPreset,
+                  ec: str) -> list[_PageResult]:
+    return [_render_page(page, preset, ec) for page in pages]
 
 
-def _batched(items: Iterable[Label], size: int) -> Iterator[list[Label]]:
+def _batched(items: Iterable[_T], size: int) -> Iterator[list[_T]]:
     iterator = iter(items)
     while batch := list(islice(iterator, size)):
         yield batch
@@ -357,14 +362,16 @@ def _pool_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
-def _pooled(tasks: Iterable[list[list[Label]]], preset_name: str, ec: str,
-            workers: int) -> Iterator[tuple[bytes, str, str, int]]:
+def _pooled(tasks: Iterable[list[list[Label]]], preset: LabelPreset, ec: str,
+            workers: int) -> Generator[_PageResult, None, None]:
     """Results of `tasks` in order, with a bounded number in flight so memory stays flat."""
     executor = ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context())
-    pending: deque[Future[list[tuple[bytes, str, str, int]]]] = deque()
+    pending: deque[Future[list[_PageResult]]] = deque()
     try:
         for task in tasks:
-            pending.append(executor.submit(_render_pages, task, preset_name, ec))
+            # The preset travels with each task (not its name), so presets a caller
+            # registered at run time also work in freshly started workers.
+            pending.append(executor.submit(_render_pages, task, preset, ec))
             if len(pending) >= 3 * workers:
                 yield from pending.popleft().result()
         while pending:
@@ -394,41 +401,40 @@ def render_label_pdf(labels: Iterable[Label], preset: str, out: BinaryIO, *, ec:
     """
     spec = get_preset(preset)
     level = check_ec(ec)
+    processes = _worker_count(workers)
+    automatic = workers is None and processes > 1
+    pages = _batched(labels, spec.labels_per_page)
+    # Read one page ahead (an empty run is refused before anything is written) or, when
+    # the pool is automatic, just far enough to tell a small run from a large one.
+    lookahead = -(-_INLINE_LABELS // spec.labels_per_page) + 1 if automatic else 1
+    head = list(islice(pages, lookahead))
+    if not head:
+        raise ValueError("no labels to render: a label PDF needs at least one label")
+    if automatic and sum(len(page) for page in head) <= _INLINE_LABELS:
+        processes = 1
+    all_pages = chain(head, pages)
+    results: Generator[_PageResult, None, None]
+    if processes > 1:
+        tasks = _batched(all_pages, max(1, _LABELS_PER_TASK // spec.labels_per_page))
+        results = _pooled(tasks, spec, level, processes)
+    else:
+        results = (_render_page(page, spec, level) for page in all_pages)
+
     fonts = [PdfFont("F1", load_font(REGULAR_FONT), "DejaVuSans"),
              PdfFont("F2", load_font(BOLD_FONT), "DejaVuSans-Bold")]
     writer = StreamingPdfWriter(out, fonts, title="Tem truy xuất nguồn gốc OCOP")
-    pages = _batched(labels, spec.labels_per_page)
-    pages_per_task = max(1, _LABELS_PER_TASK // spec.labels_per_page)
-
-    count = _worker_count(workers)
-    automatic = workers is None
-    head: list[list[Label]] = []
-    if count > 1 and automatic:
-        # Look ahead just far enough to tell a small run (no pool) from a large one.
-        head = list(islice(pages, -(-_INLINE_LABELS // spec.labels_per_page) + 1))
-        if sum(len(page) for page in head) <= _INLINE_LABELS:
-            count = 1
-    all_pages = chain(head, pages)
-    if count > 1:
-        results = _pooled(_batched_pages(all_pages, pages_per_task), spec.name, level, count)
-    else:
-        results = (_render_page(page, spec.name, level) for page in all_pages)
-
-    geometry = _geometry(spec.name)
+    geometry = _geometry(spec)
     total = 0
-    for content, regular_chars, bold_chars, n in results:
-        writer.add_page(geometry.page_width, geometry.page_height, content, compressed=True)
-        fonts[0].used.update(regular_chars)
-        fonts[1].used.update(bold_chars)
-        total += n
+    # closing(): if writing fails, stop the pool now rather than when the traceback dies.
+    with closing(results):
+        for content, regular_chars, bold_chars, count in results:
+            writer.add_page(geometry.page_width, geometry.page_height, content,
+                            compressed=True)
+            fonts[0].used.update(regular_chars)
+            fonts[1].used.update(bold_chars)
+            total += count
     writer.close()
     return total
-
-
-def _batched_pages(pages: Iterable[list[Label]], size: int) -> Iterator[list[list[Label]]]:
-    iterator = iter(pages)
-    while batch := list(islice(iterator, size)):
-        yield batch
 
 
 # --- exports for print shops ------------------------------------------------------------

@@ -59,7 +59,7 @@ def qr_png(text: str, *, ec: str = "M", scale: int = 8, border: int = 4) -> byte
 
 @dataclass(frozen=True, slots=True)
 class QrMatrix:
-    """A QR symbol without quiet zone: `size` × `size` modules, row-major, 1 byte each (1 = dark)."""
+    """A QR symbol without quiet zone: `size`² modules, row-major, one byte each (1 = dark)."""
 
     size: int
     modules: bytes
@@ -82,15 +82,17 @@ class QrMatrix:
 
 
 def qr_matrix(text: str, ec: str = "M") -> QrMatrix:
-    """The QR module matrix for `text`, encoded by zxing-cpp's C++ writer (~20× segno's speed)."""
+    """The QR module matrix for `text`, encoded by zxing-cpp's C++ writer (about 20 times segno's speed)."""
     barcode = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode, ec_level=check_ec(ec))
     image = barcode.to_image(scale=1, add_quiet_zones=False)
     size = image.shape[0]
-    return QrMatrix(size, bytes(memoryview(image)).translate(_TO_DARK_BITS))
+    # zxingcpp.Image implements the buffer protocol; its stubs do not say so.
+    pixels = memoryview(image).tobytes()  # type: ignore[arg-type]
+    return QrMatrix(size, pixels.translate(_TO_DARK_BITS))
 
 
 def matrix_svg(matrix: QrMatrix, *, scale: int = 4, border: int = 4) -> str:
-    """A standalone SVG of `matrix`: one path of run-length rectangles, `border` modules of quiet zone."""
+    """A standalone SVG of `matrix`: one path of run-length rectangles inside a quiet zone."""
     _check_size(scale, border)
     side = (matrix.size + 2 * border) * scale
     path = "".join(f"M{column + border} {row + border}h{length}v1h-{length}z"
