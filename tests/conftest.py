@@ -73,7 +73,25 @@ def make_test_app(database_url: str, **overrides) -> Flask:
     config.update(overrides)
     app = create_app(config)
     app.test_client_class = FreshRequestClient
+    _APPS.append(app)
     return app
+
+
+_APPS: list[Flask] = []
+
+
+def _dispose_trace_engine(app: Flask) -> None:
+    """The trace path's autocommit engine (resolver.views._autocommit) has its own pool."""
+    engine = app.extensions.pop("trace_autocommit", None)
+    if engine is not None:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _dispose_app_engines() -> Iterator[None]:
+    yield
+    for app in _APPS:
+        _dispose_trace_engine(app)
 
 
 @pytest.fixture(scope="session")
@@ -107,6 +125,7 @@ def db(app: Flask) -> Iterator:
         _db.session.rollback()
         _empty_all_tables()
         app.extensions.pop("trace_shells", None)
+        _dispose_trace_engine(app)
         _db.session.remove()
     from traceability.extensions import limiter
 
