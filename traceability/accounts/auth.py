@@ -18,7 +18,10 @@ def token_digest(secret: str) -> str:
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.is_active else None
+    if user is None or not user.is_active:
+        return None
+    user.token_producer_id = None  # a session is never limited to one producer
+    return user
 
 
 @login_manager.request_loader
@@ -34,6 +37,8 @@ def load_user_from_token(request: Request) -> User | None:
     if not token.user.is_active:
         return None
     token.last_used_at = now
+    # A token limited to one producer limits the request: permissions.allowed_actions reads it.
+    token.user.token_producer_id = token.producer_id
     return token.user
 
 

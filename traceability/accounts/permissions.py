@@ -41,8 +41,16 @@ def is_handed_over(producer_id: int) -> bool:
         Membership.ended_at.is_(None))) > 0
 
 
+def token_producer_id(user: User) -> int | None:
+    """The producer the caller's API token is limited to, if it came with such a token."""
+    return getattr(user, "token_producer_id", None)
+
+
 def allowed_actions(user: User | None, producer: Producer) -> set[Action]:
     if user is None or not getattr(user, "is_active", False) or not user.is_authenticated:
+        return set()
+    limited_to = token_producer_id(user)
+    if limited_to is not None and limited_to != producer.id:
         return set()
     if user.role == Role.ADMIN:
         return set(Action)
@@ -83,8 +91,18 @@ def require_role(user: User | None, roles: Iterable[Role]) -> None:
 
 def visible_producer_ids(user: User) -> sa.Select | None:
     """A subquery of the producer ids the user may VIEW; None means all (admin)."""
+    limited_to = token_producer_id(user)
     if user.role == Role.ADMIN:
-        return None
+        visible = None
+    else:
+        visible = _visible(user)
+    if limited_to is None:
+        return visible
+    stmt = sa.select(Producer.id).where(Producer.id == limited_to)
+    return stmt if visible is None else stmt.where(Producer.id.in_(visible))
+
+
+def _visible(user: User) -> sa.Select:
     if user.role in (Role.OFFICER, Role.INSPECTOR):
         return sa.select(Producer.id).where(Producer.region_id.in_(region_scope(user)))
     return sa.select(Membership.producer_id).where(

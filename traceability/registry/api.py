@@ -1,4 +1,4 @@
-"""Read-only API over the public OCOP register: regions, producers, products, certificates."""
+"""The OCOP register API: public reads of regions, producers, products, certificates; set-up writes."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -14,10 +14,14 @@ from .models import Certificate, Producer, Product, Region
 from .schemas import (
     CertificateQuerySchema,
     CertificateSchema,
+    ProducerCreateSchema,
     ProducerQuerySchema,
     ProducerSchema,
+    ProducerUpdateSchema,
+    ProductCreateSchema,
     ProductQuerySchema,
     ProductSchema,
+    ProductUpdateSchema,
     RegionQuerySchema,
     RegionSchema,
 )
@@ -78,6 +82,17 @@ class Producers(MethodView):
             stmt = stmt.where(Producer.name.ilike(f"%{args['q']}%"))
         return paginate_select(stmt, pagination_parameters)
 
+    @blp.arguments(ProducerCreateSchema)
+    @blp.response(201, ProducerSchema)
+    def post(self, data: dict):
+        """Register a producer to set it up (consultant, officer, admin)"""
+        from ..accounts.auth import api_user
+        from ..accounts.services import setup_producer
+
+        producer = setup_producer(api_user(), data)
+        db.session.commit()
+        return producer
+
 
 @blp.route("/producers/<int:producer_id>")
 class ProducerById(MethodView):
@@ -85,6 +100,33 @@ class ProducerById(MethodView):
     def get(self, producer_id: int):
         """Get one producer"""
         return get_or_404(Producer, producer_id, "chủ thể")
+
+    @blp.arguments(ProducerUpdateSchema)
+    @blp.response(200, ProducerSchema)
+    def patch(self, data: dict, producer_id: int):
+        """Update a producer (those who may edit it)"""
+        from ..accounts.auth import api_user
+        from ..accounts.services import update_producer
+
+        user = api_user()
+        producer = update_producer(user, get_or_404(Producer, producer_id, "chủ thể"), data)
+        db.session.commit()
+        return producer
+
+
+@blp.route("/producers/<int:producer_id>/products")
+class ProducerProducts(MethodView):
+    @blp.arguments(ProductCreateSchema)
+    @blp.response(201, ProductSchema)
+    def post(self, data: dict, producer_id: int):
+        """Add a product to a producer (those who may edit it)"""
+        from ..accounts.auth import api_user
+        from ..accounts.services import add_product
+
+        user = api_user()
+        product = add_product(user, get_or_404(Producer, producer_id, "chủ thể"), data)
+        db.session.commit()
+        return product
 
 
 @blp.route("/products")
@@ -110,6 +152,18 @@ class ProductById(MethodView):
     def get(self, product_id: int):
         """Get one product"""
         return get_or_404(Product, product_id, "sản phẩm")
+
+    @blp.arguments(ProductUpdateSchema)
+    @blp.response(200, ProductSchema)
+    def patch(self, data: dict, product_id: int):
+        """Update a product; an assigned GTIN never changes"""
+        from ..accounts.auth import api_user
+        from ..accounts.services import update_product
+
+        user = api_user()
+        product = update_product(user, get_or_404(Product, product_id, "sản phẩm"), data)
+        db.session.commit()
+        return product
 
 
 def _status_filter(stmt: sa.Select, status: str) -> sa.Select:

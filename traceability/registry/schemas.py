@@ -1,9 +1,10 @@
 """Marshmallow schemas for regions, producers, products and certificates."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields, missing, validate
 
 from ..clock import local_today
+from ..schemas_common import Id
 from .models import CertificateStatus, IssuingLevel, ProducerKind, ProductGroup, RegionLevel
 
 
@@ -19,7 +20,7 @@ class RegionSchema(Schema):
 
 class RegionQuerySchema(Schema):
     level = fields.Enum(RegionLevel, by_value=True)
-    parent_id = fields.Int(validate=validate.Range(min=1))
+    parent_id = Id()
     on = fields.Date(metadata={"description": "Only units valid on this date"})
 
 
@@ -37,7 +38,7 @@ class ProducerSchema(Schema):
 
 
 class ProducerQuerySchema(Schema):
-    region_id = fields.Int(validate=validate.Range(min=1))
+    region_id = Id()
     kind = fields.Enum(ProducerKind, by_value=True)
     q = fields.Str(validate=validate.Length(min=1, max=100), metadata={"description": "Name contains"})
 
@@ -63,7 +64,7 @@ class CertificateSchema(Schema):
 
 
 class CertificateQuerySchema(Schema):
-    product_id = fields.Int(validate=validate.Range(min=1))
+    product_id = Id()
     stars = fields.Int(validate=validate.Range(min=3, max=5))
     status = fields.Enum(CertificateStatus, by_value=True)
 
@@ -83,6 +84,56 @@ class ProductSchema(Schema):
 
 
 class ProductQuerySchema(Schema):
-    producer_id = fields.Int(validate=validate.Range(min=1))
+    producer_id = Id()
     group = fields.Enum(ProductGroup, by_value=True)
-    region_id = fields.Int(validate=validate.Range(min=1))
+    region_id = Id()
+
+
+# Write schemas: consultants, officers and owners set a producer up (accounts.services checks who).
+
+class ProducerCreateSchema(Schema):
+    name = fields.Str(required=True, validate=validate.Length(min=2, max=200))
+    kind = fields.Enum(ProducerKind, by_value=True, required=True)
+    tax_code = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=14))
+    address = fields.Str(required=True, validate=validate.Length(min=3, max=300))
+    region_id = fields.Int(required=True, validate=validate.Range(min=1))
+    representative = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=120))
+    phone = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=20))
+    email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=254))
+    gs1_company_prefix = fields.Str(load_default=None, allow_none=True,
+                                    validate=validate.Regexp(r"^893\d{4,7}$", error="Mã doanh nghiệp GS1 "
+                                                             "Việt Nam gồm 893 và 4 đến 7 chữ số."))
+    gln = fields.Str(load_default=None, allow_none=True,
+                     validate=validate.Regexp(r"^\d{13}$", error="GLN gồm 13 chữ số."))
+
+
+class ProducerUpdateSchema(ProducerCreateSchema):
+    """Only the fields sent are changed; a producer's region is the officers' business."""
+
+    class Meta:
+        exclude = ("region_id",)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, partial=True, **kwargs)
+        for field in self.fields.values():
+            field.load_default = missing
+
+
+class ProductCreateSchema(Schema):
+    group = fields.Enum(ProductGroup, by_value=True, required=True)
+    name_vi = fields.Str(required=True, validate=validate.Length(min=2, max=200))
+    name_en = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    description_vi = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=5000))
+    description_en = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=5000))
+    gtin = fields.Str(load_default=None, allow_none=True, validate=validate.Length(min=8, max=14))
+    standards = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=300))
+    shelf_life_days = fields.Int(load_default=None, allow_none=True, validate=validate.Range(min=1, max=36500))
+
+
+class ProductUpdateSchema(ProductCreateSchema):
+    """Only the fields sent are changed."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, partial=True, **kwargs)
+        for field in self.fields.values():
+            field.load_default = missing

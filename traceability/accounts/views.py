@@ -1,0 +1,438 @@
+"""Web pages for accounts: sign-in, tokens, staff, issuing a handover, claiming it, officers' list."""
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from limits import parse as parse_limit
+
+from ..errors import DomainError
+from ..extensions import db, limiter
+from .forms import ClaimForm, ConfirmForm, HandoverForm, LoginForm, StaffForm, TokenForm
+from .models import Role, User
+from .permissions import Action, allowed_actions
+from . import services
+
+# cli_group=None: the commands are top-level (`flask demo-accounts`, `flask users create`).
+blp = Blueprint("accounts", __name__, cli_group=None)
+
+LOGIN_LIMIT = "5/minute"
+CLAIM_LIMIT = "10/minute;30/hour"
+STATUS_PAGE_SIZE = 50
+
+
+@blp.record_once
+def _configure_login(state: Any) -> None:
+    manager = state.app.login_manager
+    manager.login_view = "accounts.login"
+    manager.session_protection = "strong"
+    manager.unauthorized_handler(_unauthorized)
+
+
+def _unauthorized() -> Response:
+    if request.path.startswith("/api/"):
+        body = {"code": "unauthorized", "status": 401, "errors": {},
+                "message": _("Vui lòng đăng nhập hoặc gửi mã truy cập (Bearer) hợp lệ.")}
+        response = jsonify(body)
+        response.status_code = 401
+        return response
+    return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+
+
+@blp.teardown_app_request
+def _forget_request_user(_exc: BaseException | None) -> None:
+    """Flask-Login caches the caller in `g`; drop it with the request so nothing outlives it
+    (the test client shares one app context between requests)."""
+    user = g.pop("_login_user", None)
+    if isinstance(user, User):
+        user.token_producer_id = None
+
+
+def _me() -> User:
+    return current_user._get_current_object()  # type: ignore[no-any-return]
+
+
+def _safe_next(target: str | None) -> str | None:
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+def _home_for(user: User) -> str:
+    if user.role == Role.PRODUCER and "batches.dashboard" in current_app.view_functions:
+        return url_for("batches.dashboard")
+    return url_for("accounts.account")
+
+
+# ------------------------------------------------------------------------ sign-in
+
+def _login_keys(login: str) -> list[tuple[Any, str]]:
+    item = parse_limit(LOGIN_LIMIT)
+    return [(item, f"login/ip/{request.remote_addr or '-'}"),
+            (item, f"login/account/{(login or '').strip().lower()[:254]}")]
+
+
+def _login_locked(login: str) -> int | None:
+    """Seconds to wait when this address or this account has failed too often, else None."""
+    if not limiter.enabled:
+        return None
+    for item, key in _login_keys(login):
+        if not limiter.limiter.test(item, key):
+            reset_at = limiter.limiter.get_window_stats(item, key).reset_time
+            import time
+
+            return max(1, int(reset_at - time.time()) + 1)
+    return None
+
+
+def _count_failed_login(login: str) -> None:
+    if limiter.enabled:
+        for item, key in _login_keys(login):
+            limiter.limiter.hit(item, key)
+
+
+@blp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(_home_for(_me()))
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = _safe_next(request.args.get("next")) or ""
+    error = None
+    if form.is_submitted():
+        wait = _login_locked(form.login.data or "")
+        if wait is not None:
+            error = _("Bạn đã đăng nhập sai quá nhiều lần. Tài khoản tạm khóa, vui lòng thử lại "
+                      "sau %(seconds)d giây.", seconds=wait)
+            response = Response(render_template("accounts/login.html", form=form, error=error), 429)
+            response.headers["Retry-After"] = str(wait)
+            return response
+        if form.validate():
+            try:
+                user = services.authenticate(form.login.data, form.password.data)
+            except DomainError as exc:
+                db.session.rollback()
+                _count_failed_login(form.login.data)
+                error = exc.message
+            else:
+                login_user(user)
+                db.session.commit()
+                return redirect(_safe_next(form.next.data) or _home_for(user))
+    status = 200 if error is None and not form.errors else 400
+    return render_template("accounts/login.html", form=form, error=error), status
+
+
+@blp.post("/logout")
+def logout():
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    logout_user()
+    flash(_("Bạn đã đăng xuất."), "ok")
+    return redirect(url_for("accounts.login"))
+
+
+@blp.get("/account")
+@login_required
+def account():
+    user = _me()
+    producers = services.producers_of(user)
+    rows = [(p, allowed_actions(user, p)) for p in producers]
+    return render_template("accounts/account.html", user=user, rows=rows, Action=Action, Role=Role)
+
+
+# ------------------------------------------------------------------------- tokens
+
+def _token_form(user: User) -> TokenForm:
+    form = TokenForm()
+    choices = [(0, _("Mọi chủ thể tôi được phép"))]
+    choices += [(p.id, p.name) for p in services.producers_of(user)]
+    form.producer_id.choices = choices
+    return form
+
+
+@blp.route("/account/tokens", methods=["GET", "POST"])
+@login_required
+def tokens():
+    user = _me()
+    form = _token_form(user)
+    new_secret = None
+    status = 200
+    if form.validate_on_submit():
+        try:
+            producer = services.get_producer(form.producer_id.data) if form.producer_id.data else None
+            _token, new_secret = services.create_token(user, form.name.data, form.expires_in_days.data, producer)
+        except DomainError as exc:
+            db.session.rollback()
+            _form_errors(form, exc)
+            status = exc.status
+        else:
+            db.session.commit()
+            form = _token_form(user)
+            form.name.data = ""
+    elif form.is_submitted():
+        status = 400
+    return render_template("accounts/tokens.html", form=form, tokens=services.list_tokens(user),
+                           new_secret=new_secret, confirm=ConfirmForm(), state=services.token_state), status
+
+
+@blp.post("/account/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id: int):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    services.revoke_token(_me(), token_id)
+    db.session.commit()
+    flash(_("Đã thu hồi mã truy cập."), "ok")
+    return redirect(url_for("accounts.tokens"))
+
+
+def _form_errors(form: Any, exc: DomainError) -> None:
+    """Show a service's field errors next to the form's fields, the rest on top."""
+    placed = False
+    for name, messages in (exc.errors or {}).items():
+        field = getattr(form, name, None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = list(field.errors or []) + list(messages)
+            placed = True
+    if not placed:
+        form.form_errors.append(exc.message)
+
+
+# -------------------------------------------------------------------------- staff
+
+@blp.route("/account/producers/<int:producer_id>/staff", methods=["GET", "POST"])
+@login_required
+def staff(producer_id: int):
+    user = _me()
+    producer = services.get_producer(producer_id)
+    members = services.members_of(user, producer)
+    form = StaffForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services.add_staff(user, producer, {"email": form.email.data, "full_name": form.full_name.data,
+                                                "password": form.password.data})
+        except DomainError as exc:
+            db.session.rollback()
+            if exc.status == 403:
+                raise
+            _form_errors(form, exc)
+            status = exc.status
+        else:
+            db.session.commit()
+            flash(_("Đã thêm nhân viên."), "ok")
+            return redirect(url_for("accounts.staff", producer_id=producer.id))
+    elif form.is_submitted():
+        status = 400
+    return render_template("accounts/staff.html", producer=producer, members=members, form=form,
+                           confirm=ConfirmForm(), can_manage=Action.MANAGE_STAFF in allowed_actions(user, producer)), status
+
+
+@blp.post("/account/producers/<int:producer_id>/staff/<int:user_id>/remove")
+@login_required
+def remove_staff(producer_id: int, user_id: int):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    services.remove_staff(_me(), services.get_producer(producer_id), user_id)
+    db.session.commit()
+    flash(_("Đã xóa nhân viên khỏi chủ thể."), "ok")
+    return redirect(url_for("accounts.staff", producer_id=producer_id))
+
+
+# ----------------------------------------------------------------------- handover
+
+@blp.route("/account/producers/<int:producer_id>/handover", methods=["GET", "POST"])
+@login_required
+def handover(producer_id: int):
+    user = _me()
+    producer = services.get_producer(producer_id)
+    history = services.handovers_of(user, producer)
+    form = HandoverForm()
+    if request.method == "GET":
+        form.representative_name.data = producer.representative
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services.issue_handover(user, producer, form.days.data, form.representative_name.data)
+        except DomainError as exc:
+            db.session.rollback()
+            if exc.status == 403:
+                raise
+            _form_errors(form, exc)
+            status = exc.status
+        else:
+            db.session.commit()
+            flash(_("Đã tạo mã nhận bàn giao. Hãy in biên bản và trao cho người đại diện."), "ok")
+            return redirect(url_for("accounts.handover", producer_id=producer.id))
+    elif form.is_submitted():
+        status = 400
+    current = services.open_claim(producer.id)
+    link = services.claim_url(services.claim_secret(current)) if current is not None else None
+    return render_template(
+        "accounts/handover.html", producer=producer, form=form, history=history, current=current,
+        link=link, confirm=ConfirmForm(), state=services.claim_state,
+        can_handover=Action.HANDOVER in allowed_actions(user, producer),
+        handed_over=any(services.claim_state(h) == services.ClaimState.REDEEMED for h in history)), status
+
+
+@blp.post("/account/producers/<int:producer_id>/handover/<int:handover_id>/cancel")
+@login_required
+def cancel_handover(producer_id: int, handover_id: int):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    user = _me()
+    producer = services.get_producer(producer_id)
+    services.cancel_handover(user, services.get_handover(user, handover_id, producer))
+    db.session.commit()
+    flash(_("Đã hủy mã nhận bàn giao."), "ok")
+    return redirect(url_for("accounts.handover", producer_id=producer_id))
+
+
+@blp.get("/account/producers/<int:producer_id>/handover/<int:handover_id>/record.pdf")
+@login_required
+def handover_record(producer_id: int, handover_id: int):
+    from .api import pdf_response
+
+    user = _me()
+    producer = services.get_producer(producer_id)
+    pdf = services.handover_record_pdf(user, services.get_handover(user, handover_id, producer))
+    return pdf_response(pdf, handover_id)
+
+
+# ------------------------------------------------------------------ the claim page
+
+@blp.route("/claim/<secret>", methods=["GET", "POST"])
+@limiter.shared_limit(CLAIM_LIMIT, scope="claim", methods=["POST"])
+def claim(secret: str):
+    try:
+        handover = services.open_claim_for(secret)
+    except services.Gone as exc:
+        return render_template("accounts/claim_gone.html", message=exc.message), 410
+    if current_user.is_authenticated:
+        # A consultant testing the link on the same phone must not claim it for themself.
+        logout_user()
+    form = ClaimForm()
+    if request.method == "GET" and handover.representative_name:
+        form.full_name.data = handover.representative_name
+    status = 200
+    if form.validate_on_submit():
+        try:
+            owner = services.redeem_claim(secret, {
+                "full_name": form.full_name.data, "email": form.email.data, "phone": form.phone.data,
+                "password": form.password.data, "password_confirm": form.password_confirm.data})
+        except services.Gone as exc:
+            db.session.rollback()
+            return render_template("accounts/claim_gone.html", message=exc.message), 410
+        except DomainError as exc:
+            db.session.rollback()
+            _form_errors(form, exc)
+            status = exc.status
+        else:
+            db.session.commit()
+            login_user(owner)
+            return render_template("accounts/claim_done.html", producer=handover.producer, owner=owner,
+                                   home=_home_for(owner))
+    elif form.is_submitted():
+        status = 400
+    return render_template("accounts/claim.html", form=form, handover=handover,
+                           min_length=services.MIN_PASSWORD_LENGTH), status
+
+
+# ------------------------------------------------------------------ officers' list
+
+@blp.get("/officer/handovers")
+@login_required
+def officer_handovers():
+    user = _me()
+    state_arg = request.args.get("state") or None
+    try:
+        state = services.HandoverStatus(state_arg) if state_arg else None
+    except ValueError:
+        abort(400)
+    page = request.args.get("page", "1")
+    if not page.isdigit() or int(page) < 1:
+        abort(400)
+    page_number = int(page)
+    stmt = services.handover_status_query(user, state)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    rows = services.handover_status_rows(db.session.execute(
+        stmt.limit(STATUS_PAGE_SIZE).offset((page_number - 1) * STATUS_PAGE_SIZE)).all())
+    pages = max(1, -(-total // STATUS_PAGE_SIZE))
+    return render_template("accounts/officer_handovers.html", rows=rows, state=state, total=total,
+                           page=page_number, pages=pages, states=list(services.HandoverStatus))
+
+
+# ------------------------------------------------------------------------- CLI
+
+@blp.cli.command("demo-accounts")
+def demo_accounts_command() -> None:
+    """Create the demo accounts (idempotent) and print their sign-in names."""
+    import click
+
+    from .demo import demo_logins, load_demo_accounts
+
+    created = load_demo_accounts()
+    db.session.commit()
+    click.echo("demo accounts: " + ", ".join(f"{k} +{v}" for k, v in created.items()))
+    for line in demo_logins():
+        click.echo(line)
+
+
+def _users_group() -> Any:
+    import click
+    from flask.cli import AppGroup
+
+    users = AppGroup("users", help="Manage user accounts.")
+
+    @users.command("create")
+    @click.option("--email", required=True)
+    @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+    @click.option("--name", "full_name", default=None, help="Full name (defaults to the e-mail)")
+    @click.option("--region", "region_codes", multiple=True, help="Region code (officers, inspectors)")
+    @click.option("--organisation", default=None)
+    @click.password_option()
+    def create(email: str, role: str, full_name: str | None, region_codes: tuple[str, ...],
+               organisation: str | None, password: str) -> None:
+        """Create a user; the password is asked for, never passed on the command line."""
+        try:
+            user = services.create_user(None, {"email": email, "role": role, "full_name": full_name or email,
+                                               "region_codes": list(region_codes), "password": password,
+                                               "organisation": organisation})
+        except DomainError as exc:
+            db.session.rollback()
+            raise click.ClickException(exc.message + " " + str(exc.errors)) from None
+        db.session.commit()
+        click.echo(f"created user #{user.id} {user.email} ({user.role.value})")
+
+    return users
+
+
+blp.cli.add_command(_users_group())
+
+
+@blp.app_context_processor
+def _signed_in_user() -> dict[str, Any]:
+    def signed_in_user() -> User | None:
+        """The signed-in user for the page header; without a session cookie nothing is loaded,
+        so anonymous pages (the public trace page) never touch the session or the database."""
+        if current_app.config["SESSION_COOKIE_NAME"] not in request.cookies:
+            return None
+        return _me() if current_user.is_authenticated else None
+
+    return {"signed_in_user": signed_in_user}
