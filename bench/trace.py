@@ -120,7 +120,7 @@ def bench_database(name: str, database_url: str, args: argparse.Namespace, wrk: 
     env = {**os.environ, "APP_ENV": "production", "SECRET_KEY": uuid.uuid4().hex,
            "SERIAL_KEYS": "1:" + uuid.uuid4().hex + uuid.uuid4().hex,
            "DATABASE_URL": database_url, "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
-           "SESSION_COOKIE_SECURE": "1"}
+           "SESSION_COOKIE_SECURE": "1", "DEMO_PASSWORD": uuid.uuid4().hex}
     lua = prepare(env, workdir)
     server = subprocess.Popen(
         [str(VENV_BIN / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}",

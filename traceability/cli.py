@@ -19,6 +19,7 @@ def register_cli(app: Flask) -> None:
         created = load_demo()
         db.session.commit()
         click.echo("demo data: " + ", ".join(f"{k} +{v}" for k, v in created.items()))
+        click.echo("demo sign-ins: flask --app traceability demo-accounts")
 
     from .codes.cli import register_labels_cli
 

@@ -132,6 +132,14 @@ DEMO_PRODUCTS: list[dict[str, Any]] = [
 ]
 
 
+# Invented representatives, one per demo producer, in the order of DEMO_PRODUCTS.
+REPRESENTATIVES = [
+    "Võ Văn Thành", "Phạm Thị Tư", "Nguyễn Thị Hồng", "Lê Quang Huy", "Đinh Văn Rô",
+    "Trương Thị Lài", "Huỳnh Văn Nam", "Đinh Thị Blin", "Phạm Văn Sơn", "Đinh Văn Lía",
+    "Bùi Thị Mai", "Dương Văn Ba", "Nguyễn Thị Hai", "Hồ Văn Đang", "Trần Văn Hoa",
+]
+
+
 def demo_tax_code(index: int) -> str:
     """A valid-format tax code; 43 is Quảng Ngãi's tax-office prefix, the numbers are demo."""
     for number in range(index, index + 10_000_000, 1000):
@@ -229,7 +237,7 @@ def load_demo(today: date | None = None) -> dict[str, int]:
             producer = create_producer({
                 "name": DEMO_MARK + spec["producer"], "kind": ProducerKind(spec["kind"]),
                 "tax_code": tax_code, "address": spec["address"] + ", tỉnh Quảng Ngãi",
-                "region_id": communes[spec["commune"]].id, "representative": "Nguyễn Văn Demo",
+                "region_id": communes[spec["commune"]].id, "representative": REPRESENTATIVES[index - 1],
                 "phone": f"0255 3{index:06d}", "gs1_company_prefix": prefix, "is_demo": True,
             })
             created["producers"] += 1
@@ -256,9 +264,11 @@ def load_demo(today: date | None = None) -> dict[str, int]:
                                            "unit": spec["unit"]})
             _diary(batch, spec, produced, spec["address"])
             created["batches"] += 1
+    from .accounts.demo import load_demo_accounts
     from .codes.demo import load_demo_label_runs
 
     load_demo_label_runs()
+    load_demo_accounts()
     return created
 
 
