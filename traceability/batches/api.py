@@ -14,6 +14,7 @@ from ..accounts.auth import api_user
 from ..accounts.permissions import Action
 from ..errors import error_response
 from ..extensions import db
+from ..pagination import paginate_select
 from . import services
 from .epcis import MEDIA_TYPE, batch_document
 from .media import max_upload_bytes, store_upload
@@ -33,11 +34,6 @@ blp = Blueprint("batches_api", __name__, url_prefix="/api/v1",
                 description="Batches (lots) and their append-only, hash-chained production diary.")
 
 
-def _paginate(stmt: sa.Select, pagination_parameters: Any) -> list:
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery()))
-    pagination_parameters.item_count = total
-    page, size = pagination_parameters.page, pagination_parameters.page_size
-    return list(db.session.scalars(stmt.limit(size).offset((page - 1) * size)))
 
 
 @blp.errorhandler(RequestEntityTooLarge)
@@ -55,7 +51,7 @@ class ProductBatches(MethodView):
     def get(self, product_id: int, pagination_parameters):
         """List a product's batches"""
         product = services.get_product(api_user(), product_id)
-        return _paginate(services.batches_of(product), pagination_parameters)
+        return paginate_select(services.batches_of(product), pagination_parameters)
 
     @blp.arguments(BatchCreateSchema)
     @blp.response(201, BatchSchema)
@@ -84,7 +80,7 @@ class BatchEvents(MethodView):
     def get(self, batch_id: int, pagination_parameters):
         """List a batch's diary, oldest step first"""
         batch = services.get_batch(api_user(), batch_id)
-        return _paginate(services.events_of(batch), pagination_parameters)
+        return paginate_select(services.events_of(batch), pagination_parameters)
 
     @blp.arguments(EventCreateSchema)
     @blp.response(201, EventSchema)

@@ -18,6 +18,7 @@ from ..accounts.permissions import Action, require
 from ..batches.models import Batch
 from ..errors import NotFound, field_error
 from ..extensions import db
+from ..pagination import paginate_select
 from ..gs1 import gtin13_display
 from ..registry.models import Product
 from ..registry.services import get_or_404
@@ -55,12 +56,6 @@ _BINARY = {"type": "string", "format": "binary"}
 _TEXT = {"type": "string"}
 
 
-def _paginate(stmt: sa.Select, pagination_parameters: Any) -> list:
-    counted = stmt.order_by(None).subquery()
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(counted))
-    pagination_parameters.item_count = total
-    page, size = pagination_parameters.page, pagination_parameters.page_size
-    return list(db.session.scalars(stmt.limit(size).offset((page - 1) * size)))
 
 
 # Every endpoint asks for the caller before looking anything up, so an anonymous request
@@ -243,7 +238,7 @@ class BatchLabelRuns(MethodView):
         user = api_user()
         batch = get_or_404(Batch, batch_id, _("lô hàng"))
         require(user, Action.VIEW, batch.product.producer)
-        return _paginate(label_runs_of(batch), pagination_parameters)
+        return paginate_select(label_runs_of(batch), pagination_parameters)
 
 
 @blp.route("/label-runs/<int:run_id>")

@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 
 from ..clock import local_today
 from ..extensions import db
+from ..pagination import paginate_select
 from .models import Certificate, Producer, Product, Region
 from .schemas import (
     CertificateQuerySchema,
@@ -32,11 +33,6 @@ blp = Blueprint("registry", __name__, url_prefix="/api/v1",
                 description="The public OCOP register: regions, producers, products, certificates.")
 
 
-def paginate_select(stmt: sa.Select, pagination_parameters: Any) -> list:
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery()))
-    pagination_parameters.item_count = total
-    page, size = pagination_parameters.page, pagination_parameters.page_size
-    return list(db.session.scalars(stmt.limit(size).offset((page - 1) * size)))
 
 
 @blp.route("/regions")
