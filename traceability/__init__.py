@@ -44,6 +44,7 @@ def _install_template_gettext(app: Flask) -> None:
             found = catalogs[locale] = Translations.load(directory, [locale])
         return found
 
+    app.extensions["fast_gettext"] = lambda s: catalog().ugettext(s)
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: catalog().ugettext(s),
         ngettext=lambda s, p, n: catalog().ungettext(s, p, n),

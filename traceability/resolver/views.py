@@ -23,7 +23,7 @@ from flask import (
     request,
 )
 from flask_babel import get_locale
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -259,7 +259,7 @@ def _inspector_session() -> bool:
 
 
 def _shell_key(stamps: tuple, today: Any) -> str:
-    """Cache key and ETag of a page shell: its version stamps, the day and the language."""
+    """ETag of a page: its version stamps, the day and the language."""
     raw = "|".join(map(str, (*stamps, today.isoformat(), get_locale())))
     return hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()
 
@@ -295,6 +295,21 @@ def _unit_parts(res: Resolution, canonical: str, stats: Any, inspector: Any, cer
                                   f"&code={quote(canonical)}" if res.product else "")
     html = current_app.jinja_env.get_template("resolver/_unit.html").render(context)
     head_html, _sep, tail_html = html.partition(UNIT_SPLIT)
+    return head_html, tail_html
+
+
+def _genuine_parts(serial: str, stats: Any, canonical: str) -> tuple[str, str]:
+    """The unit fragment of the commonest page (a genuine serial, no copy flag), formatted
+    directly: it says the same as resolver/_unit.html does for that case, without a template
+    render per scan."""
+    t = current_app.extensions["fast_gettext"]
+    scanned = t("Đã quét %(n)s lần, lần đầu lúc %(t)s.") % {
+        "n": stats.count, "t": _local(stats.first_at).strftime("%H:%M %d/%m/%Y")}
+    head_html = (f'<p class="alert ok"><strong>{escape(t("Tem chính hãng."))}</strong> '
+                 f'{escape(t("Số sê-ri"))}: {escape(serial)}.\n{escape(scanned)}</p>')
+    report_url = "/report?" + urlencode({"code": canonical})
+    tail_html = (f'<p id="bao-cao"><a href="{escape(report_url)}">'
+                 f'{escape(t("Nghi ngờ hàng giả? Báo cáo sản phẩm"))}</a></p>')
     return head_html, tail_html
 
 
@@ -342,7 +357,7 @@ def _fast_trace_page(link: DigitalLink, canonical: str) -> Response | None:
         key = _shell_key(found.stamps, today)
         cacheable = link.serial is None
         verdict = ScanVerdict.GENUINE if serial_index is not None else ScanVerdict.LOT
-        if cacheable and request.if_none_match.contains(key):
+        if cacheable and request.if_none_match.contains(key):  # key doubles as the ETag
             response = make_response("", 304)
             response.set_etag(key)
             response.last_modified = found.changed
@@ -353,9 +368,12 @@ def _fast_trace_page(link: DigitalLink, canonical: str) -> Response | None:
                 res = services.resolve(link)
                 shell = _render_shell(res, today)
                 shell_cache().put(key, shell)
-            unit_res = res or Resolution(link=link, product=None, serial_index=serial_index,
-                                         serial_state=SerialState.GENUINE if serial_index else None)
-            head_html, tail_html = _unit_parts(unit_res, canonical, found.stats, None, {})
+            if serial_index is not None and found.stats is not None and not found.stats.possible_copy:
+                head_html, tail_html = _genuine_parts(link.serial or "", found.stats, canonical)
+            else:
+                unit_res = res or Resolution(link=link, product=None, serial_index=serial_index,
+                                             serial_state=SerialState.GENUINE if serial_index else None)
+                head_html, tail_html = _unit_parts(unit_res, canonical, found.stats, None, {})
             response = _page_response(shell, head_html, tail_html, cacheable=cacheable, etag=key,
                                       last_modified=found.changed, private=False)
         services.insert_scan(canonical, connection=connection, product_id=found.product_id,
