@@ -42,6 +42,9 @@ def demo(db):
     _db.session.execute(sa.delete(LabelRun))
     _db.session.execute(sa.delete(Scan))
     _db.session.execute(sa.delete(CounterfeitReport))
+    # The demo accounts hand some producers over; the hand-made set below replaces them.
+    _db.session.execute(sa.delete(Handover))
+    _db.session.execute(sa.delete(Membership).where(Membership.role == MembershipRole.OWNER))
     toi, nuoc_mam = _product("Tỏi cô đơn Lý Sơn"), _product("Nước mắm cá cơm Sa Huỳnh 40 độ đạm")
     toi_batch = _db.session.scalar(sa.select(Batch).where(Batch.product_id == toi.id))
     nm_batch = _db.session.scalar(sa.select(Batch).where(Batch.product_id == nuoc_mam.id))
