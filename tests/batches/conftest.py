@@ -111,14 +111,7 @@ def call(client: Any, method: str, url: str, token: str | None = None, **kwargs:
 
 
 def login(client: Any, user: Any) -> None:
-    """tests.factories.login plus the session identifier that Flask-Login's "strong" session
-    protection (set by the accounts blueprint) checks; without it the session is dropped."""
-    from flask_login.utils import _create_identifier
-
+    """Kept as this package's name for tests.factories.login."""
     from tests.factories import login as factory_login
 
     factory_login(client, user)
-    with client.application.test_request_context(environ_base=client.environ_base):
-        identifier = _create_identifier()
-    with client.session_transaction() as session:
-        session["_id"] = identifier

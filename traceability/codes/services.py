@@ -6,8 +6,8 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, has_request_context
-from flask_babel import gettext
+from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import User
@@ -40,16 +40,6 @@ MAX_RUN_COUNT = 1_000_000
 # Another transaction may take the same GTIN between our read and our flush (a different
 # producer with an overlapping prefix, or a SQLite writer): retry a few times, then give up.
 _ALLOCATION_ATTEMPTS = 5
-
-
-def _(message: str, **variables: Any) -> str:
-    """gettext that also works outside a request (command line, demo): Vietnamese there.
-
-    The app's locale selector reads the request, so flask_babel cannot be asked without one.
-    """
-    if has_request_context():
-        return gettext(message, **variables)
-    return message % variables if variables else message
 
 
 # --- GTIN allocation ----------------------------------------------------------------------
