@@ -10,7 +10,8 @@ from babel.messages.pofile import read_po
 ROOT = Path(__file__).resolve().parent.parent
 PO = ROOT / "traceability" / "translations" / "en" / "LC_MESSAGES" / "messages.po"
 PUBLIC = ("templates/resolver/", "templates/base.html", "templates/errors/", "templates/site/",
-          "traceability/errors.py", "traceability/resolver/")
+          "traceability/errors.py", "traceability/resolver/", "templates/accounts/",
+          "traceability/accounts/")
 PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sd]|\{[a-z_]+\}")
 
 
