@@ -11,7 +11,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PO = ROOT / "traceability" / "translations" / "en" / "LC_MESSAGES" / "messages.po"
 PUBLIC = ("templates/resolver/", "templates/base.html", "templates/errors/", "templates/site/",
           "traceability/errors.py", "traceability/resolver/", "templates/accounts/",
-          "traceability/accounts/")
+          "traceability/accounts/", "templates/producer/", "traceability/batches/",
+          "traceability/codes/")
 PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sd]|\{[a-z_]+\}")
 
 
