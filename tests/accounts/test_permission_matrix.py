@@ -9,6 +9,7 @@ import pytest
 from tests.factories import make_certificate, make_producer, make_product, make_region, make_token, make_user
 from traceability.accounts.models import Membership, MembershipRole
 from traceability.accounts.permissions import Action, allowed_actions
+from traceability.accounts.services import issue_handover
 from traceability.extensions import db
 
 A = Action
@@ -76,8 +77,11 @@ def test_no_endpoint_lets_a_user_act_on_a_foreign_producer(client, world, role, 
     cert = make_certificate(product)
     user = _user(role, relation, own_region, own)
     token = make_token(user)
+    foreign_handover, _secret = issue_handover(make_user("admin"), foreign, days=7)
     db.session.commit()
     calls = [
+        ("GET", f"/api/v1/handovers/{foreign_handover.id}/record.pdf", None),                # HANDOVER
+        ("POST", f"/api/v1/handovers/{foreign_handover.id}/cancel", None),                   # HANDOVER
         ("PATCH", f"/api/v1/producers/{foreign.id}", {"phone": "0255 3111111"}),                # EDIT
         ("POST", f"/api/v1/producers/{foreign.id}/products", {"group": "food", "name_vi": "Muối tinh"}),  # EDIT
         ("POST", f"/api/v1/producers/{foreign.id}/staff", {"email": "nv@example.vn"}),         # MANAGE_STAFF
@@ -96,3 +100,40 @@ def test_no_endpoint_lets_a_user_act_on_a_foreign_producer(client, world, role, 
     db.session.refresh(foreign)
     assert foreign.phone != "0255 3111111"
     assert cert.revoked_on is None
+    db.session.refresh(foreign_handover)
+    assert foreign_handover.cancelled_at is None
+
+
+@pytest.mark.parametrize("role,relation", [("officer", "region"), ("inspector", "region"),
+                                           ("consultant", "consultant"), ("producer", "owner"),
+                                           ("producer", "staff")])
+def test_no_page_lets_a_signed_in_user_reach_a_foreign_producer(client, world, role, relation):
+    from tests.factories import login
+
+    own_region, own, foreign = world
+    user = _user(role, relation, own_region, own)
+    foreign_handover, _secret = issue_handover(make_user("admin"), foreign, days=7)
+    db.session.commit()
+    login(client, user)
+    for path in (f"/account/producers/{foreign.id}/handover", f"/account/producers/{foreign.id}/staff",
+                 f"/account/producers/{foreign.id}/handover/{foreign_handover.id}/record.pdf"):
+        assert client.get(path).status_code in (403, 404), path
+    assert client.post(f"/account/producers/{foreign.id}/handover", data={"days": "7"}).status_code in (403, 404)
+    assert client.post(f"/account/producers/{foreign.id}/staff",
+                       data={"email": "nv@example.vn"}).status_code in (403, 404)
+
+
+def test_only_those_who_may_hand_over_see_the_claim_link(client, world):
+    from tests.factories import login
+
+    own_region, own, _foreign = world
+    handover, secret = issue_handover(make_user("admin"), own, days=7)
+    inspector = make_user("inspector", regions=[own_region])
+    officer = make_user("officer", regions=[own_region])
+    db.session.commit()
+    login(client, inspector)
+    page = client.get(f"/account/producers/{own.id}/handover")
+    assert page.status_code == 200 and secret not in page.get_data(as_text=True)
+    assert client.get(f"/account/producers/{own.id}/handover/{handover.id}/record.pdf").status_code == 403
+    login(client, officer)
+    assert secret in client.get(f"/account/producers/{own.id}/handover").get_data(as_text=True)

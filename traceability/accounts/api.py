@@ -6,6 +6,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Response
 from flask.views import MethodView
+from flask_babel import gettext as _
 from flask_smorest import Blueprint
 
 from ..extensions import db, limiter
@@ -172,6 +173,11 @@ class HandoverRecord(MethodView):
         return pdf_response(pdf, handover_id)
 
 
+def _claim_limit_message() -> str:
+    # Flask-Limiter's own description ("10 per 1 minute") is English and would be the JSON message.
+    return _("Bạn thao tác quá nhanh. Vui lòng thử lại sau ít phút.")
+
+
 @blp.route("/claims/<secret>")
 class Claim(MethodView):
     @blp.response(200, ClaimInfoSchema)
@@ -181,7 +187,7 @@ class Claim(MethodView):
         return {"producer_name": handover.producer.name, "representative_name": handover.representative_name,
                 "expires_at": handover.expires_at}
 
-    @limiter.shared_limit(CLAIM_LIMIT, scope="claim")
+    @limiter.shared_limit(CLAIM_LIMIT, scope="claim", error_message=_claim_limit_message)
     @blp.arguments(ClaimRedeemSchema)
     @blp.response(201, UserSchema)
     def post(self, data: dict, secret: str):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from ..schemas_common import Id
 from .models import Role
 from .services import CLAIM_DAYS_DEFAULT, CLAIM_DAYS_MAX, MAX_PASSWORD_LENGTH, HandoverStatus, claim_state, token_state
 
@@ -53,7 +54,7 @@ class NewTokenSchema(TokenSchema):
 class TokenCreateSchema(Schema):
     name = fields.Str(required=True, validate=validate.Length(min=1, max=80))
     expires_in_days = fields.Int(load_default=None, allow_none=True, validate=validate.Range(min=1, max=3650))
-    producer_id = fields.Int(load_default=None, allow_none=True, validate=validate.Range(min=1))
+    producer_id = Id(load_default=None, allow_none=True)
 
 
 class MemberSchema(Schema):

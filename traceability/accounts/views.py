@@ -129,11 +129,14 @@ def login():
                 db.session.rollback()
                 _count_failed_login(form.login.data)
                 error = exc.message
+                # 403 for a locked (inactive) account, 400 for wrong credentials.
+                status = 403 if exc.status == 403 else 400
             else:
                 login_user(user)
                 db.session.commit()
                 return redirect(_safe_next(form.next.data) or _home_for(user))
-    status = 200 if error is None and not form.errors else 400
+    if error is None:
+        status = 400 if form.errors else 200
     return render_template("accounts/login.html", form=form, error=error), status
 
 
@@ -283,11 +286,15 @@ def handover(producer_id: int):
     elif form.is_submitted():
         status = 400
     current = services.open_claim(producer.id)
-    link = services.claim_url(services.claim_secret(current)) if current is not None else None
+    can_handover = Action.HANDOVER in allowed_actions(user, producer)
+    # The link is the key to the producer's account: only those who may hand over see it
+    # (an inspector may view this page, but must not be able to claim the producer).
+    link = None
+    if current is not None and can_handover:
+        link = services.claim_url(services.claim_secret(current))
     return render_template(
         "accounts/handover.html", producer=producer, form=form, history=history, current=current,
-        link=link, confirm=ConfirmForm(), state=services.claim_state,
-        can_handover=Action.HANDOVER in allowed_actions(user, producer),
+        link=link, confirm=ConfirmForm(), state=services.claim_state, can_handover=can_handover,
         handed_over=any(services.claim_state(h) == services.ClaimState.REDEEMED for h in history)), status
 
 
@@ -366,7 +373,8 @@ def officer_handovers():
     except ValueError:
         abort(400)
     page = request.args.get("page", "1")
-    if not page.isdigit() or int(page) < 1:
+    # The cap keeps OFFSET inside PostgreSQL's bigint for any typed-in page number.
+    if not page.isdigit() or not 1 <= int(page) <= 100_000:
         abort(400)
     page_number = int(page)
     stmt = services.handover_status_query(user, state)

@@ -96,7 +96,7 @@ class ProducerCreateSchema(Schema):
     kind = fields.Enum(ProducerKind, by_value=True, required=True)
     tax_code = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=14))
     address = fields.Str(required=True, validate=validate.Length(min=3, max=300))
-    region_id = fields.Int(required=True, validate=validate.Range(min=1))
+    region_id = Id(required=True)
     representative = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=120))
     phone = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=20))
     email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=254))
