@@ -69,6 +69,9 @@ def make_test_app(database_url: str, **overrides) -> Flask:
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": True,
         "RATELIMIT_STORAGE_URI": "memory://",
+        # Each scan written before the response returns; tests/resolver/test_scan_log.py
+        # covers the batched writer.
+        "SCAN_LOG_FLUSH_SECONDS": 0,
     }
     config.update(overrides)
     app = create_app(config)
@@ -81,10 +84,17 @@ _APPS: list[Flask] = []
 
 
 def _dispose_trace_engine(app: Flask) -> None:
-    """The trace path's autocommit engine (resolver.views._autocommit) has its own pool."""
+    """The trace path's autocommit engine (resolver.views._autocommit) and the scan log
+    (resolver.scanlog) have their own pools."""
+    pinned = app.extensions.pop("trace_connection", None)
+    if pinned is not None:
+        pinned.close()
     engine = app.extensions.pop("trace_autocommit", None)
     if engine is not None:
         engine.dispose()
+    scan_log = app.extensions.pop("scan_log", None)
+    if scan_log is not None:
+        scan_log.close()
 
 
 @pytest.fixture(scope="session", autouse=True)

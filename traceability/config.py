@@ -48,6 +48,8 @@ def load_config(instance_path: str) -> dict:
         "OCOP_FOUR_STAR_TARGET_PER_COMMUNE": int(env.get("OCOP_FOUR_STAR_TARGET_PER_COMMUNE", "1")),
         "SCAN_COPY_MAX_SCANS": int(env.get("SCAN_COPY_MAX_SCANS", "20")),
         "SCAN_COPY_MAX_NETWORKS": int(env.get("SCAN_COPY_MAX_NETWORKS", "5")),
+        # Scans are written in batches this often (seconds); 0 writes each before the page returns.
+        "SCAN_LOG_FLUSH_SECONDS": float(env.get("SCAN_LOG_FLUSH_SECONDS", "0" if dev else "0.2")),
         "SMTP_HOST": env.get("SMTP_HOST", "127.0.0.1"),
         "SMTP_PORT": int(env.get("SMTP_PORT", "25")),
         "SMTP_USER": env.get("SMTP_USER"),

@@ -31,6 +31,7 @@ MAX_INDEX = 10 ** (QUALIFIER_MAX_LENGTH - TAG_LENGTH) - 1
 _SERIAL_SHAPE = re.compile(rf"([1-9][0-9]*)([A-Z2-7]{{{TAG_LENGTH}}})")
 _HEX = re.compile(r"(?:[0-9a-fA-F]{2})+")
 _SEPARATOR = b"\x1f"
+PREFIX_CACHE_SIZE = 4096
 
 
 class SerialSigner:
@@ -47,6 +48,7 @@ class SerialSigner:
                 )
         self._keys = dict(keys)
         self.current_version = current_version
+        self._prefixes: dict[tuple[int, str, str], hmac.HMAC] = {}
 
     def make(self, subject: str, lot: str, index: int, version: int | None = None) -> str:
         """The serial of unit ``index`` (1-based) of ``lot`` of ``subject``."""
@@ -79,9 +81,20 @@ class SerialSigner:
             index, tag = self.split(serial)
         except GS1Error:
             return False
-        mac = _keyed_prefix(key, subject, lot)
+        mac = self._prefix(version, key, subject, lot).copy()
         mac.update(str(index).encode("ascii"))
         return hmac.compare_digest(_tag(mac.digest()), tag)
+
+    def _prefix(self, version: int, key: bytes, subject: str, lot: str) -> hmac.HMAC:
+        """The keyed HMAC state over "{subject}\\x1f{lot}\\x1f", kept for the lots being
+        scanned (verification copies it and adds the index, as printing does)."""
+        cache_key = (version, subject, lot)
+        mac = self._prefixes.get(cache_key)
+        if mac is None:
+            if len(self._prefixes) >= PREFIX_CACHE_SIZE:
+                self._prefixes.clear()
+            mac = self._prefixes[cache_key] = _keyed_prefix(key, subject, lot)
+        return mac
 
     def _key(self, version: int | None) -> bytes:
         chosen = self.current_version if version is None else version

@@ -7,6 +7,7 @@ import ipaddress
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,6 +25,7 @@ from ..registry.models import Certificate, CertificateStatus, Producer, Product
 from ..registry.services import current_certificate
 from ..registry.status import certificate_status, stars_allowed
 from .models import CounterfeitReport, ReportStatus, Scan, ScanVerdict
+from .scanlog import ScanLog
 
 
 class SerialState:
@@ -126,8 +128,7 @@ def _verify_serial(result: Resolution) -> None:
 
 @dataclass(frozen=True)
 class Head:
-    """One Core query's worth: ids, version stamps, and the unit run matching the serial."""
-
+    """One query's worth: ids, version stamps, and the unit run matching the serial."""
     product_id: int
     batch_id: int | None
     lot: str | None
@@ -135,8 +136,13 @@ class Head:
     run_subject: str | None
     run_key_version: int | None
     stamps: tuple
-    changed: datetime
+    times: tuple   # product, certificates, batch: when each last changed
     stats: "ScanStats | None" = None
+
+    @property
+    def changed(self) -> datetime:
+        """Last-Modified of the page (only lot-level pages need it, so parsed on demand)."""
+        return max(_aware(t) for t in self.times if t is not None)
 
 
 # The trace path's three statements are plain SQL prepared once: building SQLAlchemy
@@ -164,35 +170,31 @@ SELECT count(id), count(DISTINCT network_hash), min(at),
        sum(CASE WHEN network_hash = :mine THEN 1 ELSE 0 END)
 FROM scans WHERE batch_id = :batch AND serial_index = :idx AND verdict = 'genuine'
 """)
-_INSERT_SCAN_SQL = """
-INSERT INTO scans (at, code, product_id, batch_id, serial_index, verdict, network_hash, language, device)
-VALUES (:at, :code, :product, :batch, :idx, :verdict, :network, :language, :device)
-"""
-_INSERT_SCAN = sa.text(_INSERT_SCAN_SQL).bindparams(sa.bindparam("at", type_=TZDateTime()))
-
-
-def _driver_sql(connection: sa.Connection, sql: str) -> str:
+def _driver_sql(dialect: str, sql: str) -> str:
     """`sql` in the driver's own parameter style (named for sqlite3, pyformat for psycopg):
     the hot path hands its statements straight to the driver, skipping SQL compilation."""
-    if connection.dialect.name == "sqlite":  # sqlite3 takes :name with a dict
+    if dialect == "sqlite":  # sqlite3 takes :name with a dict
         return sql
     return re.sub(r"(?<!:):([a-z_]+)", r"%(\1)s", sql)
 
 
-def _driver_time(connection: sa.Connection, value: datetime) -> Any:
-    """A UTC timestamp as TZDateTime stores it: naive text on SQLite, aware on PostgreSQL."""
-    if connection.dialect.name == "sqlite":
-        return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
-    return value
+_HEAD_DRIVER_SQL = {(dialect, key): _driver_sql(dialect, sql)
+                    for dialect in ("sqlite", "postgresql") for key, sql in _HEAD_BY.items()}
 
 
-def head(connection: sa.Connection, link: DigitalLink, serial_index: int | None,
+def head(raw: Any, dialect: str, link: DigitalLink, serial_index: int | None,
          mine: str | None) -> Head | None:
-    """Everything the fast path reads, in one indexed query: ids, version stamps, the unit run
-    that covers the serial, and the unit's scan statistics (see scan_stats)."""
-    sql = _driver_sql(connection, _HEAD_BY["gtin" if link.gtin is not None else "trace_code"])
-    row = connection.exec_driver_sql(sql, {"lot": link.lot, "idx": serial_index, "mine": mine,
-                                    "value": link.gtin or link.trace_code}).first()
+    """Everything the fast path reads, in one indexed query on a DBAPI connection (`raw`):
+    ids, version stamps, the unit run that covers the serial, and the unit's scan
+    statistics (see scan_stats). Driver errors propagate to the caller."""
+    cursor = raw.cursor()
+    try:
+        cursor.execute(_HEAD_DRIVER_SQL[dialect, "gtin" if link.gtin is not None else "trace_code"],
+                       {"lot": link.lot, "idx": serial_index, "mine": mine,
+                        "value": link.gtin or link.trace_code})
+        row = cursor.fetchone()
+    finally:
+        cursor.close()
     if row is None:
         return None
     (product_id, product_changed, producer_name, producer_address, certs_changed,
@@ -200,12 +202,12 @@ def head(connection: sa.Connection, link: DigitalLink, serial_index: int | None,
      count, networks, first_at, seen_here) = row
     stats = None
     if serial_index is not None and batch_id is not None:
-        stats = _stats(count or 0, networks or 0, first_at, seen_here or 0, mine)
+        stats = _stats(count or 0, networks or 0, first_at, seen_here or 0, mine,
+                       batch_id, serial_index)
     stamps = (product_id, str(product_changed), producer_name, producer_address,
               str(certs_changed), batch_id, str(batch_changed))
-    changed = max(_aware(t) for t in (product_changed, certs_changed, batch_changed) if t is not None)
-    return Head(product_id, batch_id, lot, run_id, run_subject, run_key_version, stamps, changed,
-                stats)
+    return Head(product_id, batch_id, lot, run_id, run_subject, run_key_version, stamps,
+                (product_changed, certs_changed, batch_changed), stats)
 
 
 def _aware(value: datetime | str) -> datetime:
@@ -222,21 +224,24 @@ def serial_is_genuine(head_row: Head, serial: str) -> bool:
                                head_row.run_key_version)
 
 
-def insert_scan(code: str, *, connection: sa.Connection | None = None, product_id: int | None,
-                batch_id: int | None, serial_index: int | None, verdict: ScanVerdict,
-                remote_addr: str | None, user_agent: str | None, language: str | None,
-                network: str | None = None) -> None:
-    """The scan log's single INSERT, without building ORM objects."""
-    values = {
-        "at": utcnow(), "code": code[:120], "product": product_id, "batch": batch_id,
-        "idx": serial_index, "verdict": ScanVerdict(verdict).value,
-        "network": network or network_hash(remote_addr), "language": (language or "")[:8] or None,
-        "device": device_class(user_agent)}
-    if connection is None:
-        db.session.execute(_INSERT_SCAN, values)
-    else:
-        values["at"] = _driver_time(connection, values["at"])
-        connection.exec_driver_sql(_driver_sql(connection, _INSERT_SCAN_SQL), values)
+def scan_log() -> ScanLog:
+    """This process's scan log buffer (see scanlog.py)."""
+    found = current_app.extensions.get("scan_log")
+    if found is None:
+        found = current_app.extensions["scan_log"] = ScanLog(
+            db.engine.url, current_app.config["SCAN_LOG_FLUSH_SECONDS"])
+    return found
+
+
+def insert_scan(code: str, *, product_id: int | None, batch_id: int | None,
+                serial_index: int | None, verdict: ScanVerdict, remote_addr: str | None,
+                user_agent: str | None, language: str | None, network: str | None = None) -> None:
+    """Log one scan: a row for the scan log's next batched INSERT, no ORM object."""
+    scan_log().add({
+        "at": utcnow(), "code": code[:120], "product_id": product_id, "batch_id": batch_id,
+        "serial_index": serial_index, "verdict": ScanVerdict(verdict).value,
+        "network_hash": network or network_hash(remote_addr),
+        "language": (language or "")[:8] or None, "device": device_class(user_agent)})
 
 
 # --- scans -----------------------------------------------------------------------------
@@ -246,14 +251,20 @@ def network_hash(remote_addr: str | None) -> str | None:
     is never stored; the hash only lets us count distinct networks per code."""
     if not remote_addr:
         return None
+    return _network_hash(current_app.config["SECRET_KEY"], remote_addr)
+
+
+@lru_cache(maxsize=4096)
+def _network_hash(secret: str, remote_addr: str) -> str | None:
+    # Cached per process: the same phones and carrier gateways come back again and again.
     try:
         ip = ipaddress.ip_address(remote_addr)
     except ValueError:
         return None
     prefix = 24 if ip.version == 4 else 48
     network = ipaddress.ip_network(f"{ip}/{prefix}", strict=False)
-    key = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(key, b"scan-network\x1f" + str(network).encode(), hashlib.sha256).hexdigest()[:16]
+    return hmac.new(secret.encode(), b"scan-network\x1f" + str(network).encode(),
+                    hashlib.sha256).hexdigest()[:16]
 
 
 def device_class(user_agent: str | None) -> str:
@@ -293,16 +304,24 @@ def scan_stats(batch_id: int, serial_index: int, remote_addr: str | None) -> Sca
     mine = network_hash(remote_addr)
     count, networks, first_at, seen_here = db.session.execute(
         _STATS, {"mine": mine, "batch": batch_id, "idx": serial_index}).one()
-    return _stats(count, networks, first_at, seen_here, mine)
+    return _stats(count, networks, first_at, seen_here, mine, batch_id, serial_index)
 
 
-def _stats(count: int, networks: int, first_at: Any, seen_here: int, mine: str | None) -> ScanStats:
-    count += 1
+def _stats(count: int, networks: int, first_at: Any, seen_here: int, mine: str | None,
+           batch_id: int, serial_index: int) -> ScanStats:
+    """The written scans' aggregates, plus this process's unwritten ones, plus this scan.
+    An unwritten scan from another network that is also among the written ones is counted
+    twice in `networks`: that needs two networks scanning one unit within a flush interval."""
+    pending = scan_log().pending_for(batch_id, serial_index)
+    count += pending.count + 1
     if mine is not None and not seen_here:
         networks += 1
+    networks += len(pending.networks - {mine})
+    first = _aware(first_at) if first_at is not None else None
+    if pending.first_at is not None and (first is None or pending.first_at < first):
+        first = pending.first_at
     config = current_app.config
-    return ScanStats(count=count, networks=networks,
-                     first_at=_aware(first_at) if first_at is not None else utcnow(),
+    return ScanStats(count=count, networks=networks, first_at=first or utcnow(),
                      possible_copy=count > config["SCAN_COPY_MAX_SCANS"]
                      or networks > config["SCAN_COPY_MAX_NETWORKS"])
 

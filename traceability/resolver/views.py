@@ -7,6 +7,8 @@ response itself. Every other link type is a 307 redirect to its href.
 from __future__ import annotations
 
 import hashlib
+import os
+import threading
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -82,11 +84,18 @@ def _linkset_header(path: str) -> str:
     return f'<{_base()}{path}?linkType=linkset>; rel="linkset"; type="application/linkset+json"'
 
 
+VARY = ("Accept", "Accept-Language", "Cookie")
+
+
 def _finish(response: Response, path: str) -> Response:
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Access-Control-Expose-Headers"] = "Link, ETag, Location"
-    response.headers.add("Link", _linkset_header(path))
-    response.vary.update(("Accept", "Accept-Language", "Cookie"))
+    headers = response.headers
+    headers["Access-Control-Allow-Origin"] = "*"
+    headers["Access-Control-Expose-Headers"] = "Link, ETag, Location"
+    headers.add("Link", _linkset_header(path))
+    if "Vary" in headers:
+        response.vary.update(VARY)
+    else:
+        headers["Vary"] = ", ".join(VARY)
     return response
 
 
@@ -96,10 +105,10 @@ def _wants_json() -> bool:
 
 
 def _wants_linkset() -> bool:
-    link_type = request.args.get("linkType", "")
-    if link_type in ("linkset", "all"):
-        return True
-    if link_type:
+    # `in` before `get`: werkzeug builds an exception object for each missing key looked up.
+    if "linkType" in request.args:
+        return request.args["linkType"] in ("linkset", "all")
+    if "linkset" not in request.environ.get("HTTP_ACCEPT", ""):
         return False
     accept = request.accept_mimetypes
     return accept.best_match(["text/html", "application/linkset+json"]) == "application/linkset+json" \
@@ -203,7 +212,7 @@ def resolve(rest: str) -> Response:
         _log_scan(res, canonical)
         return _finish(response, canonical)
 
-    link_type = request.args.get("linkType", "")
+    link_type = request.args["linkType"] if "linkType" in request.args else ""
     short = link_type.removeprefix("gs1:").removeprefix(VOC)
     if link_type and short != "defaultLink":
         links: dict[str, dict[str, Any]] = {}
@@ -225,7 +234,7 @@ def resolve(rest: str) -> Response:
 
 
 def _client() -> dict[str, Any]:
-    return {"remote_addr": request.remote_addr, "user_agent": request.headers.get("User-Agent"),
+    return {"remote_addr": request.remote_addr, "user_agent": request.environ.get("HTTP_USER_AGENT"),
             "language": str(get_locale() or "")}
 
 
@@ -254,7 +263,8 @@ def shell_cache() -> ShellCache:
 
 def _inspector_session() -> bool:
     """Whether the caller may be an inspector; anonymous phones (no session cookie) never are."""
-    return bool(request.cookies.get(current_app.config.get("SESSION_COOKIE_NAME", "session"))) \
+    name = current_app.config.get("SESSION_COOKIE_NAME", "session")
+    return name in request.environ.get("HTTP_COOKIE", "") and name in request.cookies \
         and _inspector() is not None
 
 
@@ -302,37 +312,48 @@ def _genuine_parts(serial: str, stats: Any, canonical: str) -> tuple[str, str]:
     """The unit fragment of the commonest page (a genuine serial, no copy flag), formatted
     directly: it says the same as resolver/_unit.html does for that case, without a template
     render per scan."""
-    t = current_app.extensions["fast_gettext"]
-    scanned = t("Đã quét %(n)s lần, lần đầu lúc %(t)s.") % {
-        "n": stats.count, "t": _local(stats.first_at).strftime("%H:%M %d/%m/%Y")}
-    head_html = (f'<p class="alert ok"><strong>{escape(t("Tem chính hãng."))}</strong> '
-                 f'{escape(t("Số sê-ri"))}: {escape(serial)}.\n{escape(scanned)}</p>')
+    genuine, serial_label, scanned, report = _genuine_strings(str(get_locale()))
+    first = _local(stats.first_at)
+    scanned = scanned % {"n": stats.count, "t": f"{first:%H:%M %d/%m/%Y}"}
+    head_html = (f'<p class="alert ok"><strong>{genuine}</strong> '
+                 f'{serial_label}: {escape(serial)}.\n{escape(scanned)}</p>')
     report_url = "/report?" + urlencode({"code": canonical})
-    tail_html = (f'<p id="bao-cao"><a href="{escape(report_url)}">'
-                 f'{escape(t("Nghi ngờ hàng giả? Báo cáo sản phẩm"))}</a></p>')
+    tail_html = f'<p id="bao-cao"><a href="{escape(report_url)}">{report}</a></p>'
     return head_html, tail_html
+
+
+def _genuine_strings(locale: str) -> tuple[str, str, str, str]:
+    """The genuine fragment's words in one language, looked up once per process."""
+    cache = current_app.extensions.setdefault("genuine_strings", {})
+    found = cache.get(locale)
+    if found is None:
+        t = current_app.extensions["fast_gettext"]
+        found = cache[locale] = (str(escape(t("Tem chính hãng."))), str(escape(t("Số sê-ri"))),
+                                 t("Đã quét %(n)s lần, lần đầu lúc %(t)s."),
+                                 str(escape(t("Nghi ngờ hàng giả? Báo cáo sản phẩm"))))
+    return found
 
 
 def _page_response(shell: str, head_html: str, tail_html: str, *, cacheable: bool,
                    etag: str | None, last_modified: Any, private: bool) -> Response:
-    response = make_response(shell.replace(HEAD_MARK, head_html, 1).replace(TAIL_MARK, tail_html, 1))
+    response = Response(shell.replace(HEAD_MARK, head_html, 1).replace(TAIL_MARK, tail_html, 1),
+                        mimetype="text/html")
     if cacheable:
         response.set_etag(etag)
         if last_modified is not None:
             response.last_modified = last_modified
-        response.cache_control.no_cache = True  # revalidate every time: revocations show at once
+        control = "no-cache"  # revalidate every time: revocations show at once
     else:
-        response.cache_control.no_store = True  # scan counts change on every scan
-    if private:
-        response.cache_control.private = True
+        control = "no-store"  # scan counts change on every scan
+    response.headers["Cache-Control"] = "private, " + control if private else control
     return response
 
 
 def _fast_trace_page(link: DigitalLink, canonical: str) -> Response | None:
-    """The common case in two statements: a known product, a known lot, a genuine serial, an
-    anonymous reader. One query reads everything; the scan INSERT commits on its own
-    (autocommit connection, no BEGIN/COMMIT round trips). Anything else (forged, unknown,
-    walk-up, inspector) returns None and takes the full path."""
+    """The common case in one statement: a known product, a known lot, a genuine serial, an
+    anonymous reader. One query on a raw autocommit connection reads everything (no ORM,
+    no BEGIN/COMMIT round trips); the scan goes to the scan log's batched writer. Anything
+    else (forged, unknown, walk-up, inspector) returns None and takes the full path."""
     serial_index = None
     if link.serial is not None:
         if link.lot is None:
@@ -342,62 +363,86 @@ def _fast_trace_page(link: DigitalLink, canonical: str) -> Response | None:
         except GS1Error:
             return None
     network = services.network_hash(request.remote_addr)
-    with _autocommit().connect() as connection:
-        try:
-            found = services.head(connection, link, serial_index, network)
-        except sa.exc.DBAPIError as exc:
-            if exc.connection_invalidated:  # a dropped connection: the full path reconnects
-                return None
-            raise
-        if found is None or (link.lot is not None and found.batch_id is None):
-            return None
-        if link.serial is not None and not services.serial_is_genuine(found, link.serial):
-            return None
-        today = local_today()
-        key = _shell_key(found.stamps, today)
-        cacheable = link.serial is None
-        verdict = ScanVerdict.GENUINE if serial_index is not None else ScanVerdict.LOT
-        if cacheable and request.if_none_match.contains(key):  # key doubles as the ETag
-            response = make_response("", 304)
-            response.set_etag(key)
-            response.last_modified = found.changed
+    engine = _autocommit()
+    pinned = _pinned_connection(engine)
+    try:
+        found = services.head(pinned.raw, engine.dialect.name, link, serial_index, network)
+    except engine.dialect.loaded_dbapi.Error:
+        # A dropped connection or a locked database: this connection is not trusted again,
+        # and the full path (whose session pings and retries) answers.
+        pinned.drop()
+        return None
+    if found is None or (link.lot is not None and found.batch_id is None):
+        return None
+    if link.serial is not None and not services.serial_is_genuine(found, link.serial):
+        return None
+    today = local_today()
+    key = _shell_key(found.stamps, today)
+    cacheable = link.serial is None
+    verdict = ScanVerdict.GENUINE if serial_index is not None else ScanVerdict.LOT
+    if cacheable and "HTTP_IF_NONE_MATCH" in request.environ \
+            and request.if_none_match.contains(key):  # key doubles as the ETag
+        response = make_response("", 304)
+        response.set_etag(key)
+        response.last_modified = found.changed
+    else:
+        shell = shell_cache().get(key)
+        res = None
+        if shell is None:
+            res = services.resolve(link)
+            shell = _render_shell(res, today)
+            shell_cache().put(key, shell)
+        if serial_index is not None and found.stats is not None and not found.stats.possible_copy:
+            head_html, tail_html = _genuine_parts(link.serial or "", found.stats, canonical)
         else:
-            shell = shell_cache().get(key)
-            res = None
-            if shell is None:
-                res = services.resolve(link)
-                shell = _render_shell(res, today)
-                shell_cache().put(key, shell)
-            if serial_index is not None and found.stats is not None and not found.stats.possible_copy:
-                head_html, tail_html = _genuine_parts(link.serial or "", found.stats, canonical)
-            else:
-                unit_res = res or Resolution(link=link, product=None, serial_index=serial_index,
-                                             serial_state=SerialState.GENUINE if serial_index else None)
-                head_html, tail_html = _unit_parts(unit_res, canonical, found.stats, None, {})
-            response = _page_response(shell, head_html, tail_html, cacheable=cacheable, etag=key,
-                                      last_modified=found.changed, private=False)
-        services.insert_scan(canonical, connection=connection, product_id=found.product_id,
-                             batch_id=found.batch_id, serial_index=serial_index, verdict=verdict,
-                             network=network, **_client())
+            unit_res = res or Resolution(link=link, product=None, serial_index=serial_index,
+                                         serial_state=SerialState.GENUINE if serial_index else None)
+            head_html, tail_html = _unit_parts(unit_res, canonical, found.stats, None, {})
+        response = _page_response(shell, head_html, tail_html, cacheable=cacheable, etag=key,
+                                  last_modified=found.changed if cacheable else None, private=False)
+    services.insert_scan(canonical, product_id=found.product_id, batch_id=found.batch_id,
+                         serial_index=serial_index, verdict=verdict, network=network, **_client())
     return _finish(response, canonical)
+
+
+class _Pinned(threading.local):
+    """The trace read's connection, checked out once per thread and kept: a pool checkout
+    and return on every scan cost more than the query. Dropped (and invalidated) after a
+    driver error, and never carried over a fork."""
+    raw: Any = None
+    pid: int = 0
+
+    def drop(self) -> None:
+        raw, self.raw = self.raw, None
+        if raw is not None:
+            raw.invalidate()
+
+    def close(self) -> None:
+        raw, self.raw = self.raw, None
+        if raw is not None:
+            raw.close()
+
+
+def _pinned_connection(engine: sa.Engine) -> _Pinned:
+    pinned = current_app.extensions.get("trace_connection")
+    if pinned is None:
+        pinned = current_app.extensions["trace_connection"] = _Pinned()
+    if pinned.raw is None or pinned.pid != os.getpid():
+        pinned.raw, pinned.pid = engine.raw_connection(), os.getpid()
+    return pinned
 
 
 def _autocommit() -> Any:
     """An engine of the same database whose connections are in autocommit mode from the
     start (its own small pool: switching a pooled connection's isolation level on every
-    checkout costs two extra statements). No pre-ping: a dropped connection fails the first
-    query, and the caller falls back to the full path, whose session pings.
-
-    On PostgreSQL these connections commit asynchronously (synchronous_commit=off): they only
-    ever write the scan log, where losing the last fraction of a second of scans in a server
-    crash is acceptable, and not waiting for the WAL flush on every scan is what keeps the
-    trace path fast. Everything else keeps the default."""
+    checkout costs two extra statements, and with nothing written there is nothing to
+    reset on return). No pre-ping: a dropped connection fails the first query, and the
+    caller falls back to the full path, whose session pings. It only reads."""
     engine = current_app.extensions.get("trace_autocommit")
     if engine is None:
-        options: dict[str, Any] = {"isolation_level": "AUTOCOMMIT"}
+        options: dict[str, Any] = {"isolation_level": "AUTOCOMMIT", "pool_reset_on_return": None}
         if db.engine.dialect.name == "postgresql":
-            options.update(pool_size=2, max_overflow=4,
-                           connect_args={"options": "-c synchronous_commit=off"})
+            options.update(pool_size=2, max_overflow=4)
         engine = current_app.extensions["trace_autocommit"] = sa.create_engine(
             db.engine.url, **options)
     return engine
@@ -437,7 +482,6 @@ def _trace_page(res: Resolution, canonical: str) -> Response:
 
 def _log_scan(res: Resolution, canonical: str) -> None:
     services.record_scan(res, canonical, **_client())
-    db.session.commit()
 
 
 @blp.get("/verify/01/<path:rest>")

@@ -1,0 +1,134 @@
+"""The scan log's write-behind buffer: batched, counted before it is written, never lost on
+a failed write or a normal shutdown."""
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+
+import pytest
+import sqlalchemy as sa
+
+from traceability.extensions import db
+from traceability.resolver import scanlog
+from traceability.resolver.models import Scan, ScanVerdict
+from traceability.resolver.scanlog import ScanLog
+from traceability.resolver.services import scan_log
+
+
+def _scans() -> list[Scan]:
+    db.session.rollback()  # a fresh snapshot: the rows were written on another connection
+    return list(db.session.scalars(sa.select(Scan).order_by(Scan.id)))
+
+
+def _page(client, path: str, addr: str = "10.0.0.1") -> str:
+    response = client.get(path, headers={"Accept-Language": "vi"}, environ_base={"REMOTE_ADDR": addr})
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+@pytest.fixture()
+def batched(app, monkeypatch):
+    """Production behaviour: rows wait for the writer (an hour here, so the test decides)."""
+    monkeypatch.setitem(app.config, "SCAN_LOG_FLUSH_SECONDS", 3600)
+    app.extensions.pop("scan_log", None)
+    yield
+    log = app.extensions.pop("scan_log", None)
+    if log is not None:
+        log.close()
+
+
+def test_unwritten_scans_are_counted_and_written_in_one_batch(app, client, shelf, batched):
+    assert "Đã quét 1 lần" in _page(client, shelf.unit_path(3))
+    assert "Đã quét 2 lần" in _page(client, shelf.unit_path(3))
+    _page(client, shelf.lot_path)
+    assert _scans() == []  # nothing written yet: the page counted the buffered scans
+
+    assert scan_log().flush() == 3
+    scans = _scans()
+    assert [(s.serial_index, s.verdict) for s in scans] == [
+        (3, ScanVerdict.GENUINE), (3, ScanVerdict.GENUINE), (None, ScanVerdict.LOT)]
+    assert all(s.batch_id == shelf.batch.id and s.product_id == shelf.product.id for s in scans)
+    assert "Đã quét 3 lần" in _page(client, shelf.unit_path(3))  # written + this one
+
+
+def test_buffered_scans_from_other_networks_raise_the_copy_flag(app, client, shelf, batched, monkeypatch):
+    monkeypatch.setitem(app.config, "SCAN_COPY_MAX_NETWORKS", 2)
+    _page(client, shelf.unit_path(4), "10.1.0.1")
+    _page(client, shelf.unit_path(4), "10.2.0.1")
+    html = _page(client, shelf.unit_path(4), "10.3.0.1")
+    assert "có thể đã bị sao chép" in html and _scans() == []
+
+
+def test_the_writer_thread_flushes_on_its_own(app, client, shelf, monkeypatch):
+    monkeypatch.setitem(app.config, "SCAN_LOG_FLUSH_SECONDS", 0.05)
+    app.extensions.pop("scan_log", None)
+    _page(client, shelf.unit_path(5))
+    deadline = time.monotonic() + 10
+    while not _scans() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [s.serial_index for s in _scans()] == [5]
+
+
+def _row(code: str) -> dict:
+    return {"at": datetime.now(timezone.utc), "code": code, "product_id": None, "batch_id": None, "serial_index": None,
+            "verdict": "unknown", "network_hash": None, "language": "vi", "device": "android"}
+
+
+@pytest.fixture()
+def fresh_file(tmp_path):
+    """A database file with no tables yet: every write fails until the schema is made."""
+    return f"sqlite:///{tmp_path}/scans.sqlite3"
+
+
+def _make_schema(url: str) -> None:
+    engine = sa.create_engine(url)
+    db.metadata.create_all(engine)
+    engine.dispose()
+
+
+def _codes(url: str) -> list[str]:
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        codes = list(connection.scalars(sa.text("SELECT code FROM scans ORDER BY id")))
+    engine.dispose()
+    return codes
+
+
+def test_a_failed_write_keeps_the_rows_in_order(fresh_file):
+    log = ScanLog(fresh_file, 3600)
+    log.add(_row("/01/a"))
+    log.add(_row("/01/b"))
+    with pytest.raises(sa.exc.OperationalError):
+        log.flush()
+    log.add(_row("/01/c"))
+    _make_schema(fresh_file)
+    assert log.flush() == 3
+    assert _codes(fresh_file) == ["/01/a", "/01/b", "/01/c"]
+    log.close()
+
+
+def test_closing_writes_what_is_left(fresh_file):
+    _make_schema(fresh_file)
+    log = ScanLog(fresh_file, 3600)
+    log.add(_row("/01/x"))
+    log.close()
+    assert _codes(fresh_file) == ["/01/x"]
+
+
+def test_an_outage_keeps_only_the_newest_rows(fresh_file, monkeypatch, caplog):
+    monkeypatch.setattr(scanlog, "MAX_PENDING", 3)
+    log = ScanLog(fresh_file, 3600)
+    for code in "abcde":
+        log.add(_row(f"/01/{code}"))
+    assert "dropped the 1 oldest" in caplog.text
+    _make_schema(fresh_file)
+    log.close()
+    assert _codes(fresh_file) == ["/01/c", "/01/d", "/01/e"]
+
+
+def test_without_an_interval_each_scan_is_written_at_once(fresh_file):
+    _make_schema(fresh_file)
+    log = ScanLog(fresh_file, 0)
+    log.add(_row("/01/now"))
+    assert _codes(fresh_file) == ["/01/now"]
+    log.close()

@@ -1,0 +1,174 @@
+"""The scan log's write-behind buffer.
+
+Every resolution of a label is logged, and the trace page is the hottest path of the
+service: a transaction per scan would cost more than the rest of the page. Scans are
+therefore appended to a per-process buffer and written by a background thread every
+SCAN_LOG_FLUSH_SECONDS, many rows in one INSERT and one transaction.
+
+What this trades, on purpose:
+- A crashed worker (SIGKILL, power loss) loses at most the last flush interval of scans;
+  a normal shutdown flushes (atexit). A failed write keeps its rows and retries with
+  backoff; past MAX_PENDING rows the oldest are dropped and logged.
+- Another worker's scans show in counts after at most one interval. This process's own
+  unwritten scans are counted at once (see pending_for), so a reader who scans twice in a
+  row sees the count go up.
+
+SCAN_LOG_FLUSH_SECONDS = 0 writes each scan before the request returns (development and
+the tests, where a scan must be in the table as soon as the page is served).
+"""
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from .models import Scan
+
+log = logging.getLogger(__name__)
+
+MAX_PENDING = 50_000          # rows kept while the database is unreachable
+MAX_BACKOFF_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class Pending:
+    """This process's unwritten scans of one unit."""
+    count: int
+    networks: frozenset[str]
+    first_at: datetime | None
+
+
+NO_PENDING = Pending(0, frozenset(), None)
+
+
+class ScanLog:
+    def __init__(self, database_url: str | sa.URL, flush_seconds: float) -> None:
+        self._url = database_url
+        self.flush_seconds = flush_seconds
+        self._rows: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._engine: sa.Engine | None = None
+        self._thread: threading.Thread | None = None
+        self._pid = os.getpid()
+        self._failures = 0
+        atexit.register(self.close)
+
+    # -- the request side -------------------------------------------------------------
+
+    def add(self, row: dict[str, Any]) -> None:
+        """Queue one scan row (the columns of the scans table, `at` an aware datetime)."""
+        self._after_fork()
+        if self.flush_seconds <= 0:
+            self._write([row])
+            return
+        with self._lock:
+            self._rows.append(row)
+            if len(self._rows) > MAX_PENDING:
+                dropped = len(self._rows) - MAX_PENDING
+                del self._rows[:dropped]
+                log.error("scan log: database unreachable, dropped the %d oldest scans", dropped)
+        if self._thread is None or not self._thread.is_alive():
+            self._start()
+
+    def pending_for(self, batch_id: int, serial_index: int) -> Pending:
+        """This process's unwritten scans of a unit, for counts that include them."""
+        if not self._rows:
+            return NO_PENDING
+        with self._lock:
+            mine = [r for r in self._rows
+                    if r["serial_index"] == serial_index and r["batch_id"] == batch_id
+                    and r["verdict"] == "genuine"]
+        if not mine:
+            return NO_PENDING
+        return Pending(len(mine), frozenset(r["network_hash"] for r in mine if r["network_hash"]),
+                       min(r["at"] for r in mine))
+
+    # -- the writer side --------------------------------------------------------------
+
+    def flush(self) -> int:
+        """Write every queued row now; the number written. Rows stay queued on failure."""
+        with self._lock:
+            rows, self._rows = self._rows, []
+        if not rows:
+            return 0
+        try:
+            self._write(rows)
+        except Exception:
+            with self._lock:
+                self._rows[:0] = rows  # back in front, in their order
+            raise
+        return len(rows)
+
+    def close(self) -> None:
+        """Stop the thread and write what is left (atexit, and the tests)."""
+        thread, self._thread = self._thread, None
+        if thread is not None and os.getpid() == self._pid:
+            self._wake.set()
+            thread.join(timeout=10)
+        try:
+            self.flush()
+        except Exception:  # noqa: BLE001  (exit must not fail; the loss is logged)
+            log.exception("scan log: %d scans could not be written at exit", len(self._rows))
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+    def _write(self, rows: list[dict[str, Any]]) -> None:
+        # One multi-row INSERT in one transaction (SQLAlchemy's insertmanyvalues).
+        with self._get_engine().begin() as connection:
+            connection.execute(sa.insert(Scan.__table__), rows)
+
+    def _get_engine(self) -> sa.Engine:
+        if self._engine is None:
+            url = sa.make_url(self._url)
+            options: dict[str, Any] = {"pool_size": 1, "pool_pre_ping": True}
+            if url.get_backend_name() == "postgresql":
+                # The scan log only: losing the last fraction of a second of scans in a
+                # server crash is acceptable, waiting for the WAL flush on each write is not.
+                options["connect_args"] = {"options": "-c synchronous_commit=off"}
+            elif url.get_backend_name() == "sqlite":
+                options = {"connect_args": {"check_same_thread": False}}
+            self._engine = sa.create_engine(url, **options)
+        return self._engine
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._thread is not None and self._thread.is_alive():
+                return
+            self._wake.clear()
+            self._thread = threading.Thread(target=self._run, name="scan-log", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        me = threading.current_thread()
+        while self._thread is me:
+            delay = self.flush_seconds
+            if self._failures:
+                delay = min(MAX_BACKOFF_SECONDS, self.flush_seconds * 2 ** self._failures)
+            self._wake.wait(delay)
+            try:
+                self.flush()
+                self._failures = 0
+            except Exception:  # noqa: BLE001  (the thread must outlive a database outage)
+                self._failures += 1
+                log.exception("scan log: write failed (%d in a row); retrying", self._failures)
+
+    def _after_fork(self) -> None:
+        """A forked worker starts with an empty buffer, no thread and no connections."""
+        pid = os.getpid()
+        if pid != self._pid:
+            self._pid = pid
+            self._rows = []
+            self._lock = threading.Lock()
+            self._thread = None
+            if self._engine is not None:
+                self._engine.dispose(close=False)  # the parent's connections stay the parent's
+                self._engine = None
+            self._failures = 0
