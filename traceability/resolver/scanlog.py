@@ -52,7 +52,10 @@ class ScanLog:
         self._url = database_url
         self.flush_seconds = flush_seconds
         self._rows: list[dict[str, Any]] = []
+        # Unwritten genuine scans by unit, so that counting them costs a lookup, not a scan.
+        self._units: dict[tuple[int, int], list[dict[str, Any]]] = {}
         self._lock = threading.Lock()
+        self._write_lock = threading.Lock()
         self._wake = threading.Event()
         self._engine: sa.Engine | None = None
         self._thread: threading.Thread | None = None
@@ -70,23 +73,23 @@ class ScanLog:
             return
         with self._lock:
             self._rows.append(row)
+            if row["verdict"] == "genuine":
+                self._units.setdefault((row["batch_id"], row["serial_index"]), []).append(row)
             if len(self._rows) > MAX_PENDING:
                 dropped = len(self._rows) - MAX_PENDING
                 del self._rows[:dropped]
+                self._reindex()
                 log.error("scan log: database unreachable, dropped the %d oldest scans", dropped)
         if self._thread is None or not self._thread.is_alive():
             self._start()
 
     def pending_for(self, batch_id: int, serial_index: int) -> Pending:
         """This process's unwritten scans of a unit, for counts that include them."""
-        if not self._rows:
-            return NO_PENDING
         with self._lock:
-            mine = [r for r in self._rows
-                    if r["serial_index"] == serial_index and r["batch_id"] == batch_id
-                    and r["verdict"] == "genuine"]
-        if not mine:
-            return NO_PENDING
+            mine = self._units.get((batch_id, serial_index))
+            if not mine:
+                return NO_PENDING
+            mine = list(mine)
         return Pending(len(mine), frozenset(r["network_hash"] for r in mine if r["network_hash"]),
                        min(r["at"] for r in mine))
 
@@ -95,16 +98,26 @@ class ScanLog:
     def flush(self) -> int:
         """Write every queued row now; the number written. Rows stay queued on failure."""
         with self._lock:
-            rows, self._rows = self._rows, []
+            rows = self._rows
         if not rows:
             return 0
-        try:
-            self._write(rows)
-        except Exception:
+        # The rows stay queued (and counted) while they are written: a page served
+        # meanwhile counts them once, from the buffer; they leave it once committed.
+        with self._write_lock:
             with self._lock:
-                self._rows[:0] = rows  # back in front, in their order
-            raise
+                rows = list(self._rows)
+            self._write(rows)
+            written = {id(row) for row in rows}
+            with self._lock:
+                self._rows = [row for row in self._rows if id(row) not in written]
+                self._reindex()
         return len(rows)
+
+    def _reindex(self) -> None:
+        self._units = {}
+        for row in self._rows:
+            if row["verdict"] == "genuine":
+                self._units.setdefault((row["batch_id"], row["serial_index"]), []).append(row)
 
     def close(self) -> None:
         """Stop the thread and write what is left (atexit, and the tests)."""
@@ -166,7 +179,9 @@ class ScanLog:
         if pid != self._pid:
             self._pid = pid
             self._rows = []
+            self._units = {}
             self._lock = threading.Lock()
+            self._write_lock = threading.Lock()
             self._thread = None
             if self._engine is not None:
                 self._engine.dispose(close=False)  # the parent's connections stay the parent's

@@ -233,9 +233,9 @@ def resolve(rest: str) -> Response:
     return _trace_page(res, canonical)
 
 
-def _client() -> dict[str, Any]:
+def _client(locale: str | None = None) -> dict[str, Any]:
     return {"remote_addr": request.remote_addr, "user_agent": request.environ.get("HTTP_USER_AGENT"),
-            "language": str(get_locale() or "")}
+            "language": locale or str(get_locale() or "")}
 
 
 def _report_form(code: str) -> ReportForm:
@@ -268,9 +268,9 @@ def _inspector_session() -> bool:
         and _inspector() is not None
 
 
-def _shell_key(stamps: tuple, today: Any) -> str:
+def _shell_key(stamps: tuple, today: Any, locale: str | None = None) -> str:
     """ETag of a page: its version stamps, the day and the language."""
-    raw = "|".join(map(str, (*stamps, today.isoformat(), get_locale())))
+    raw = "|".join(map(str, (*stamps, today.isoformat(), locale or get_locale())))
     return hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()
 
 
@@ -308,16 +308,16 @@ def _unit_parts(res: Resolution, canonical: str, stats: Any, inspector: Any, cer
     return head_html, tail_html
 
 
-def _genuine_parts(serial: str, stats: Any, canonical: str) -> tuple[str, str]:
+def _genuine_parts(serial: str, stats: Any, canonical: str, locale: str) -> tuple[str, str]:
     """The unit fragment of the commonest page (a genuine serial, no copy flag), formatted
     directly: it says the same as resolver/_unit.html does for that case, without a template
     render per scan."""
-    genuine, serial_label, scanned, report = _genuine_strings(str(get_locale()))
+    genuine, serial_label, scanned, report = _genuine_strings(locale)
     first = _local(stats.first_at)
     scanned = scanned % {"n": stats.count, "t": f"{first:%H:%M %d/%m/%Y}"}
     head_html = (f'<p class="alert ok"><strong>{genuine}</strong> '
                  f'{serial_label}: {escape(serial)}.\n{escape(scanned)}</p>')
-    report_url = "/report?" + urlencode({"code": canonical})
+    report_url = "/report?code=" + quote(canonical, safe="")
     tail_html = f'<p id="bao-cao"><a href="{escape(report_url)}">{report}</a></p>'
     return head_html, tail_html
 
@@ -377,7 +377,8 @@ def _fast_trace_page(link: DigitalLink, canonical: str) -> Response | None:
     if link.serial is not None and not services.serial_is_genuine(found, link.serial):
         return None
     today = local_today()
-    key = _shell_key(found.stamps, today)
+    locale = str(get_locale())
+    key = _shell_key(found.stamps, today, locale)
     cacheable = link.serial is None
     verdict = ScanVerdict.GENUINE if serial_index is not None else ScanVerdict.LOT
     if cacheable and "HTTP_IF_NONE_MATCH" in request.environ \
@@ -393,7 +394,7 @@ def _fast_trace_page(link: DigitalLink, canonical: str) -> Response | None:
             shell = _render_shell(res, today)
             shell_cache().put(key, shell)
         if serial_index is not None and found.stats is not None and not found.stats.possible_copy:
-            head_html, tail_html = _genuine_parts(link.serial or "", found.stats, canonical)
+            head_html, tail_html = _genuine_parts(link.serial or "", found.stats, canonical, locale)
         else:
             unit_res = res or Resolution(link=link, product=None, serial_index=serial_index,
                                          serial_state=SerialState.GENUINE if serial_index else None)
@@ -401,7 +402,8 @@ def _fast_trace_page(link: DigitalLink, canonical: str) -> Response | None:
         response = _page_response(shell, head_html, tail_html, cacheable=cacheable, etag=key,
                                   last_modified=found.changed if cacheable else None, private=False)
     services.insert_scan(canonical, product_id=found.product_id, batch_id=found.batch_id,
-                         serial_index=serial_index, verdict=verdict, network=network, **_client())
+                         serial_index=serial_index, verdict=verdict, network=network,
+                         **_client(locale))
     return _finish(response, canonical)
 
 
