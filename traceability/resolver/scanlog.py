@@ -23,16 +23,27 @@ import logging
 import os
 import threading
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 import sqlalchemy as sa
 
-from .models import Scan
 
 log = logging.getLogger(__name__)
 
 MAX_PENDING = 50_000          # rows kept while the database is unreachable
+COLUMNS = ("at", "code", "product_id", "batch_id", "serial_index", "verdict", "network_hash",
+           "language", "device")
+_COPY_SQL = f"COPY scans ({', '.join(COLUMNS)}) FROM STDIN"
+_INSERT_SQL = f"INSERT INTO scans ({', '.join(COLUMNS)}) VALUES "
+_ROW_PLACEHOLDERS = f"({', '.join('?' * len(COLUMNS))})"
+SQLITE_ROWS_PER_INSERT = 500
+
+
+def _sqlite_time(value: datetime) -> str:
+    """An aware datetime as models_base.TZDateTime stores it on SQLite: naive UTC text."""
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+
 MAX_BACKOFF_SECONDS = 30.0
 
 
@@ -134,9 +145,47 @@ class ScanLog:
             self._engine = None
 
     def _write(self, rows: list[dict[str, Any]]) -> None:
-        # One multi-row INSERT in one transaction (SQLAlchemy's insertmanyvalues).
-        with self._get_engine().begin() as connection:
-            connection.execute(sa.insert(Scan.__table__), rows)
+        """All rows in one transaction: COPY on PostgreSQL, executemany on SQLite, through
+        the driver (no per-row SQLAlchemy processing: this runs while requests wait for the
+        GIL). A row the database refuses (its product or batch deleted meanwhile) must not
+        hold back the others forever: the batch is then retried row by row, and refused
+        rows are dropped and logged."""
+        engine = self._get_engine()
+        integrity_error = engine.dialect.loaded_dbapi.IntegrityError
+        try:
+            self._insert(engine, rows)
+        except integrity_error:
+            if len(rows) == 1:
+                log.error("scan log: dropped a scan the database refuses: %r", rows[0])
+                return
+            for row in rows:
+                self._write([row])
+
+    @staticmethod
+    def _insert(engine: sa.Engine, rows: list[dict[str, Any]]) -> None:
+        raw = engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            if engine.dialect.name == "postgresql":
+                with cursor.copy(_COPY_SQL) as copy:
+                    for row in rows:
+                        copy.write_row([row[column] for column in COLUMNS])
+            else:
+                # Multi-row VALUES, a chunk at a time (SQLite caps bound variables).
+                for start in range(0, len(rows), SQLITE_ROWS_PER_INSERT):
+                    chunk = rows[start:start + SQLITE_ROWS_PER_INSERT]
+                    values: list[Any] = []
+                    for row in chunk:
+                        values.append(_sqlite_time(row["at"]))
+                        values.extend(row[column] for column in COLUMNS[1:])
+                    cursor.execute(_INSERT_SQL + ", ".join([_ROW_PLACEHOLDERS] * len(chunk)), values)
+            cursor.close()
+            raw.commit()
+        except BaseException:
+            raw.rollback()
+            raise
+        finally:
+            raw.close()
 
     def _get_engine(self) -> sa.Engine:
         if self._engine is None:

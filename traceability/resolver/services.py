@@ -267,6 +267,7 @@ def _network_hash(secret: str, remote_addr: str) -> str | None:
                     hashlib.sha256).hexdigest()[:16]
 
 
+@lru_cache(maxsize=1024)
 def device_class(user_agent: str | None) -> str:
     ua = (user_agent or "").lower()
     if any(bot in ua for bot in ("bot", "crawler", "spider", "curl", "wget", "python")):

@@ -41,6 +41,7 @@ from ..clock import VIETNAM, local_today
 from ..errors import DomainError
 from ..extensions import db, limiter
 from ..gs1 import DigitalLink, GS1Error, build_uri, canonical_path, parse_path
+from .. import select_locale
 from . import services
 from .cache import ShellCache
 from .models import ScanVerdict
@@ -362,7 +363,8 @@ def _fast_trace_page(link: DigitalLink, canonical: str) -> Response | None:
             serial_index, _tag = services.get_signer().split(link.serial)
         except GS1Error:
             return None
-    network = services.network_hash(request.remote_addr)
+    environ = request.environ
+    network = services.network_hash(environ.get("REMOTE_ADDR"))
     engine = _autocommit()
     pinned = _pinned_connection(engine)
     try:
@@ -377,11 +379,11 @@ def _fast_trace_page(link: DigitalLink, canonical: str) -> Response | None:
     if link.serial is not None and not services.serial_is_genuine(found, link.serial):
         return None
     today = local_today()
-    locale = str(get_locale())
+    locale = select_locale()  # what get_locale() would parse, without Flask-Babel's proxies
     key = _shell_key(found.stamps, today, locale)
     cacheable = link.serial is None
     verdict = ScanVerdict.GENUINE if serial_index is not None else ScanVerdict.LOT
-    if cacheable and "HTTP_IF_NONE_MATCH" in request.environ \
+    if cacheable and "HTTP_IF_NONE_MATCH" in environ \
             and request.if_none_match.contains(key):  # key doubles as the ETag
         response = make_response("", 304)
         response.set_etag(key)
@@ -403,7 +405,7 @@ def _fast_trace_page(link: DigitalLink, canonical: str) -> Response | None:
                                   last_modified=found.changed if cacheable else None, private=False)
     services.insert_scan(canonical, product_id=found.product_id, batch_id=found.batch_id,
                          serial_index=serial_index, verdict=verdict, network=network,
-                         **_client(locale))
+                         remote_addr=None, user_agent=environ.get("HTTP_USER_AGENT"), language=locale)
     return _finish(response, canonical)
 
 
