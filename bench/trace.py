@@ -1,6 +1,7 @@
 """Trace page vs. a constant route under the same gunicorn, on SQLite and PostgreSQL.
 
-Usage: .venv/bin/python bench/trace.py [--duration 15] [--connections 32] [--only sqlite|postgresql]
+Usage: .venv/bin/python bench/trace.py [--duration 10] [--rounds 3] [--connections 32]
+                                       [--only sqlite|postgresql]
 
 For each database it migrates a fresh database, loads the demo (15 batches with a 100-label
 unit run each), starts gunicorn (2 workers, production settings), and loads with wrk
@@ -8,8 +9,10 @@ unit run each), starts gunicorn (2 workers, production settings), and loads with
   (a) GET /healthz, a constant string from the same app;
   (b) unit-label trace pages picked at random from 1,500 different genuine serials, each
       request resolving the code, verifying its tag, logging the scan and counting scans.
-It prints requests/s, p50 and p99 of each and ends with `ratio sqlite: N.NN` and
-`ratio postgresql: N.NN` (trace requests/s ÷ constant requests/s).
+(a) and (b) alternate for --rounds rounds of --duration seconds each, so that a slow
+moment of a shared machine falls on both; each round's figures are printed, then the
+median of the rounds. It ends with `ratio sqlite: N.NN` and `ratio postgresql: N.NN`
+(the median of the rounds' trace requests/s ÷ constant requests/s).
 """
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -135,21 +139,32 @@ def bench_database(name: str, database_url: str, args: argparse.Namespace, wrk: 
         base = f"http://127.0.0.1:{port}"
         run_wrk(wrk, base + "/healthz", 2, args.connections)            # warm-up
         run_wrk(wrk, base + "/", 2, args.connections, lua)
-        constant = run_wrk(wrk, base + "/healthz", args.duration, args.connections)
-        trace = run_wrk(wrk, base + "/", args.duration, args.connections, lua)
+        rounds = []
+        for number in range(1, args.rounds + 1):
+            constant = run_wrk(wrk, base + "/healthz", args.duration, args.connections)
+            trace = run_wrk(wrk, base + "/", args.duration, args.connections, lua)
+            rounds.append((constant, trace))
+            show(f"{name} #{number}", constant, trace)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
         shutil.rmtree(workdir, ignore_errors=True)
+    constant = {key: statistics.median(c[key] for c, _t in rounds) for key in ("rps", "p50", "p99", "non2xx")}
+    trace = {key: statistics.median(t[key] for _c, t in rounds) for key in ("rps", "p50", "p99", "non2xx")}
+    show(f"{name} median", constant, trace)
+    return statistics.median(t["rps"] / c["rps"] for c, t in rounds)
+
+
+def show(name: str, constant: dict, trace: dict) -> None:
     for label, result in (("constant /healthz", constant), ("unit trace page", trace)):
-        print(f"{name:10} {label:18} {result['rps']:9.1f} req/s   p50 {result['p50']:6.1f} ms"
-              f"   p99 {result['p99']:6.1f} ms   non-2xx {result['non2xx']}")
-    return trace["rps"] / constant["rps"]
+        print(f"{name:17} {label:18} {result['rps']:8.1f} req/s   p50 {result['p50']:6.1f} ms"
+              f"   p99 {result['p99']:6.1f} ms   non-2xx {result['non2xx']:.0f}", flush=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=int, default=15)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per load, per round")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--only", choices=("sqlite", "postgresql"))
     args = parser.parse_args()
