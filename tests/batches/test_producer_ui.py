@@ -43,6 +43,23 @@ def test_dashboard_lists_own_producer_with_products_batches_and_scans(client, fa
     assert "Mạch nha" not in page
 
 
+def test_dashboard_counts_take_the_english_singular_and_plural(client, farm):
+    from traceability.resolver.models import Scan, ScanVerdict
+
+    db.session.add(Scan(code="x", product_id=farm.product.id, batch_id=farm.batch.id,
+                        verdict=ScanVerdict.LOT))
+    db.session.commit()
+    login(client, farm.staff)
+    page = client.get("/producer/?lang=en").get_data(as_text=True)
+    assert "1 scan<" in page and "1 product<" in page and "1 batch<" in page
+    db.session.add(Scan(code="x", product_id=farm.product.id, batch_id=farm.batch.id,
+                        verdict=ScanVerdict.LOT))
+    db.session.commit()
+    page = client.get("/producer/?lang=en").get_data(as_text=True)
+    assert "2 scans<" in page and "lượt quét" not in page
+    assert "2 lượt quét" in client.get("/producer/").get_data(as_text=True)
+
+
 def test_record_a_step_in_a_few_taps_then_timeline_shows_it(client, farm):
     login(client, farm.staff)
     batch_page = client.get(f"/producer/batches/{farm.batch.id}")

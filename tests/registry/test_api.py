@@ -58,3 +58,35 @@ def test_openapi_document_lists_the_register_endpoints(client):
     for path in ("/api/v1/products", "/api/v1/producers/{producer_id}", "/api/v1/certificates"):
         assert path in spec["paths"]
     assert spec["paths"]["/api/v1/products"]["get"]["summary"] == "List OCOP products"
+
+
+def test_a_missing_object_is_named_in_the_readers_language(client, db):
+    vietnamese = client.get("/api/v1/producers/424242").get_json()
+    assert vietnamese["message"] == "Không tìm thấy chủ thể #424242."
+    english = client.get("/api/v1/certificates/424242?lang=en").get_json()
+    assert english["code"] == "not_found"
+    assert english["message"] == "Could not find certificate #424242."
+
+
+def test_producer_set_up_errors_read_in_english_when_asked(client, db):
+    from tests.factories import make_token, make_user
+
+    region = make_region()
+    token = make_token(make_user("admin"))
+    db.session.commit()
+    body = {"name": "HTX Mới", "kind": "cooperative", "address": "Thôn Một, xã A",
+            "region_id": region.id, "gln": "123", "gs1_company_prefix": "12345"}
+    headers = {"Authorization": f"Bearer {token}"}
+    response = client.post("/api/v1/producers?lang=en", json=body, headers=headers)
+    errors = response.get_json()["errors"]
+    assert errors["gln"] == ["A GLN has 13 digits."]
+    assert errors["gs1_company_prefix"] == [
+        "A GS1 Vietnam company prefix is 893 followed by 4 to 7 digits."]
+    bad_tax_code = {**body, "gln": None, "gs1_company_prefix": None, "tax_code": "4300000016"}
+    response = client.post("/api/v1/producers?lang=en", headers=headers, json=bad_tax_code)
+    assert response.status_code == 422
+    assert response.get_json()["errors"]["tax_code"] == [
+        "Invalid tax code: it must have 10 digits (13 for a dependent unit) and a correct "
+        "check digit."]
+    vietnamese = client.post("/api/v1/producers", json=body, headers=headers).get_json()["errors"]
+    assert vietnamese["gln"] == ["GLN gồm 13 chữ số."]

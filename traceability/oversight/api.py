@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Response, current_app
 from flask.views import MethodView
+from flask_babel import gettext as _
 from flask_smorest import Blueprint, Page
 
 from ..accounts.auth import api_user
@@ -196,7 +197,7 @@ class CounterfeitReportStatus(MethodView):
     @blp.response(200, CounterfeitStatusSchema)
     def post(self, data: dict, report_id: int):
         """Mark a counterfeit report as being investigated or closed"""
-        report = services.get_or_404(CounterfeitReport, report_id, "phản ánh")
+        report = services.get_or_404(CounterfeitReport, report_id, _("phản ánh"))
         services.set_report_status(api_user(), report, data["status"].value)
         db.session.commit()
         return {"status": report.status}
@@ -233,7 +234,7 @@ class NoticeRetry(MethodView):
     def post(self, notice_id: int):
         """Put a failed notice back in the outbox"""
         user = api_user()
-        notice = services.get_or_404(ExpiryNotice, notice_id, "thông báo")
+        notice = services.get_or_404(ExpiryNotice, notice_id, _("thông báo"))
         services.require(user, Action.CERTIFY, notice.certificate.product.producer)
         mail.requeue(notice)
         db.session.commit()

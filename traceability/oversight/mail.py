@@ -23,6 +23,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from ..clock import local_today
@@ -38,6 +39,22 @@ NOTICE_MARGIN_DAYS = 15
 NOTICE_LEAD_DAYS = NOTICE_DAYS_BEFORE_EXPIRY + NOTICE_MARGIN_DAYS  # due at expiry − 45 days
 MAX_ATTEMPTS = 5
 RETRY_BASE = timedelta(minutes=10)  # 10 min, 20, 40, 80: then failed for an officer to look at
+
+
+def N_(message: str) -> str:  # noqa: N802  (the gettext convention for "mark, do not translate")
+    """Mark a message for extraction without translating it: the daily job has no reader, so
+    it stores the Vietnamese msgid and the notices page and API translate it when shown."""
+    return message
+
+
+SKIPPED_ERROR = N_("Không gửi: giấy chứng nhận đã được đánh giá lại, thu hồi hoặc đã hết hạn.")
+NO_EMAIL_ERROR = N_("Chủ thể chưa có địa chỉ email: hãy in thông báo và gửi bằng đường bưu điện.")
+
+
+def error_text(stored: str | None) -> str | None:
+    """A notice's last error in the reader's language; an SMTP error is not in the catalog and
+    stays as it is."""
+    return _(stored) if stored else None
 
 
 def notice_due_on(cert: Certificate) -> date:
@@ -204,14 +221,12 @@ def send_due(today: date | None = None, now: datetime | None = None) -> SendResu
         cert = notice.certificate
         if cert.superseded_by_id is not None or (cert.revoked_on and cert.revoked_on <= today) \
                 or cert.expires_on < today:
-            _finish(notice_id, status=NoticeStatus.FAILED,
-                    last_error="Không gửi: giấy chứng nhận đã được đánh giá lại, thu hồi hoặc đã hết hạn.")
+            _finish(notice_id, status=NoticeStatus.FAILED, last_error=SKIPPED_ERROR)
             result.skipped.append(notice_id)
             continue
         recipient = notice.recipient or notice.certificate.product.producer.email
         if not recipient:
-            _finish(notice_id, status=NoticeStatus.FAILED,
-                    last_error="Chủ thể chưa có địa chỉ email: hãy in thông báo và gửi bằng đường bưu điện.")
+            _finish(notice_id, status=NoticeStatus.FAILED, last_error=NO_EMAIL_ERROR)
             result.failed.append(notice_id)
             continue
         notice.recipient = recipient
@@ -241,7 +256,7 @@ def requeue(notice: ExpiryNotice) -> ExpiryNotice:
     from ..errors import InvalidState
 
     if notice.status != NoticeStatus.FAILED:
-        raise InvalidState("Chỉ gửi lại được thông báo đã thất bại.")
+        raise InvalidState(_("Chỉ gửi lại được thông báo đã thất bại."))
     notice.status = NoticeStatus.PENDING
     notice.next_attempt_at = None
     notice.recipient = notice.certificate.product.producer.email or None

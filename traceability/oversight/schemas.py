@@ -1,25 +1,37 @@
 """Marshmallow schemas for certificates' life cycle, inspections, notices, reports and imports."""
 from __future__ import annotations
 
-from ..schemas_common import MAX_ID
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from flask_babel import lazy_gettext as _l
 from flask_smorest.fields import Upload
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from ..registry.models import IssuingLevel
 from ..resolver.models import ReportStatus
+from ..schemas_common import MAX_ID
 from .models import InspectionOutcome, NoticeStatus
 from .services import FOLLOW_UP_BUCKETS
 
-_REQUIRED = {"required": "Trường này là bắt buộc."}
+# Lists: marshmallow wraps only plain str messages in one, and the error contract gives
+# every field a list.
+_REQUIRED = {"required": [_l("Trường này là bắt buộc.")]}
+
+
+class NoticeErrorStr(fields.Str):
+    """A notice's last error, stored as a Vietnamese msgid, in the reader's language."""
+
+    def _serialize(self, value, attr, obj, **kwargs):  # type: ignore[no-untyped-def]
+        from .mail import error_text
+
+        return error_text(value)
 
 
 class CertificateDataSchema(Schema):
     """A certificate as decided: stars, score, issuer, decision, dates."""
 
-    stars = fields.Int(required=True, validate=validate.Range(min=3, max=5, error="Số sao phải từ 3 đến 5."),
-                       error_messages=_REQUIRED)
-    score = fields.Decimal(allow_none=True, places=2, as_string=True,
-                           validate=validate.Range(min=0, max=100, error="Điểm phải từ 0 đến 100."))
+    stars = fields.Int(required=True, error_messages=_REQUIRED,
+                       validate=validate.Range(min=3, max=5, error=_l("Số sao phải từ 3 đến 5.")))
+    score = fields.Decimal(allow_none=True, places=2, as_string=True, validate=validate.Range(
+        min=0, max=100, error=_l("Điểm phải từ 0 đến 100.")))
     issuing_level = fields.Enum(IssuingLevel, by_value=True, required=True, error_messages=_REQUIRED)
     issuing_authority = fields.Str(required=True, validate=validate.Length(min=3, max=200),
                                    error_messages=_REQUIRED)
@@ -38,8 +50,8 @@ class RevocationSchema(Schema):
     decision_number = fields.Str(required=True, validate=validate.Length(min=1, max=60),
                                  error_messages=_REQUIRED)
     revoked_on = fields.Date(required=True, error_messages=_REQUIRED)
-    reason = fields.Str(required=True, validate=validate.Length(min=5, max=2000,
-                        error="Lý do thu hồi dài từ 5 đến 2000 ký tự."), error_messages=_REQUIRED)
+    reason = fields.Str(required=True, error_messages=_REQUIRED, validate=validate.Length(
+        min=5, max=2000, error=_l("Lý do thu hồi dài từ 5 đến 2000 ký tự.")))
 
 
 class FollowUpQuerySchema(Schema):
@@ -72,7 +84,8 @@ class InspectionCreateSchema(Schema):
     @validates_schema
     def _subject(self, data: dict, **_kw) -> None:
         if not data.get("producer_id") and not data.get("product_id"):
-            raise ValidationError("Hãy chọn chủ thể hoặc sản phẩm được kiểm tra.", "producer_id")
+            raise ValidationError(str(_l("Hãy chọn chủ thể hoặc sản phẩm được kiểm tra.")),
+                                  "producer_id")
 
 
 class InspectionSchema(Schema):
@@ -109,7 +122,7 @@ class NoticeSchema(Schema):
     recipient = fields.Str(allow_none=True)
     status = fields.Enum(NoticeStatus, by_value=True)
     attempts = fields.Int()
-    last_error = fields.Str(allow_none=True)
+    last_error = NoticeErrorStr(allow_none=True)
     next_attempt_at = fields.DateTime(allow_none=True)
     sent_at = fields.DateTime(allow_none=True)
 

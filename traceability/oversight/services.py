@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..accounts.models import AuditEntry, Role, User
@@ -69,9 +70,10 @@ def audit(actor: User | None, action: str, obj: Any, producer_id: int | None,
 
 
 def get_or_404(model: type, object_id: int, name: str) -> Any:
+    """The object, or a NotFound naming it; `name` is already translated (`_("sản phẩm")`)."""
     obj = db.session.get(model, object_id)
     if obj is None:
-        raise NotFound(f"Không tìm thấy {name} #{object_id}.")
+        raise NotFound(_("Không tìm thấy %(name)s #%(id)s.", name=name, id=object_id))
     return obj
 
 
@@ -79,7 +81,7 @@ def get_or_404(model: type, object_id: int, name: str) -> Any:
 
 def _check_dates(data: dict[str, Any], today: date) -> None:
     if data["issued_on"] > today:
-        raise field_error("issued_on", "Ngày cấp không được ở tương lai.")
+        raise field_error("issued_on", _("Ngày cấp không được ở tương lai."))
 
 
 def _check_decision_free(product: Product, data: dict[str, Any]) -> None:
@@ -88,7 +90,8 @@ def _check_decision_free(product: Product, data: dict[str, Any]) -> None:
         Certificate.issuing_authority == data["issuing_authority"],
         Certificate.decision_number == data["decision_number"]))
     if taken is not None:
-        raise field_error("decision_number", "Số quyết định này đã được ghi cho sản phẩm này.", Conflict)
+        raise field_error("decision_number", _("Số quyết định này đã được ghi cho sản phẩm này."),
+                          Conflict)
 
 
 def in_force(cert: Certificate | None, today: date) -> bool:
@@ -103,8 +106,9 @@ def register(user: User, product: Product, data: dict[str, Any],
     _check_dates(data, today)
     current = current_certificate(product)
     if in_force(current, today):
-        raise InvalidState("Sản phẩm đang có giấy chứng nhận còn hiệu lực; hãy ghi kết quả đánh giá "
-                           "lại thay vì cấp mới.", {"product_id": ["Đã có giấy chứng nhận còn hiệu lực."]})
+        raise InvalidState(_("Sản phẩm đang có giấy chứng nhận còn hiệu lực; hãy ghi kết quả đánh "
+                             "giá lại thay vì cấp mới."),
+                           {"product_id": [_("Đã có giấy chứng nhận còn hiệu lực.")]})
     _check_decision_free(product, data)
     cert = register_certificate(product, data)
     audit(user, "certificate.register", cert, product.producer_id,
@@ -119,12 +123,15 @@ def re_evaluate(user: User, old: Certificate, data: dict[str, Any],
     product = old.product
     require(user, Action.CERTIFY, product.producer)
     if old.superseded_by_id is not None:
-        raise InvalidState("Giấy chứng nhận này đã được thay thế; hãy đánh giá lại giấy hiện hành.")
+        raise InvalidState(_("Giấy chứng nhận này đã được thay thế; hãy đánh giá lại giấy "
+                             "hiện hành."))
     if old.revoked_on is not None:
-        raise InvalidState("Giấy chứng nhận đã bị thu hồi; sản phẩm phải được đánh giá, cấp mới.")
+        raise InvalidState(_("Giấy chứng nhận đã bị thu hồi; sản phẩm phải được đánh giá, "
+                             "cấp mới."))
     _check_dates(data, today)
     if data["issued_on"] < old.issued_on:
-        raise field_error("issued_on", "Ngày cấp mới không được trước ngày cấp của giấy chứng nhận cũ.")
+        raise field_error("issued_on",
+                          _("Ngày cấp mới không được trước ngày cấp của giấy chứng nhận cũ."))
     _check_decision_free(product, data)
     new = register_certificate(product, data)
     old.superseded_by_id = new.id
@@ -140,14 +147,14 @@ def revoke(user: User, cert: Certificate, data: dict[str, Any], today: date | No
     today = today or local_today()
     require(user, Action.CERTIFY, cert.product.producer)
     if cert.revoked_on is not None:
-        raise InvalidState("Giấy chứng nhận này đã bị thu hồi.")
+        raise InvalidState(_("Giấy chứng nhận này đã bị thu hồi."))
     if cert.superseded_by_id is not None:
-        raise InvalidState("Giấy chứng nhận này đã được thay thế; hãy thu hồi giấy hiện hành.")
+        raise InvalidState(_("Giấy chứng nhận này đã được thay thế; hãy thu hồi giấy hiện hành."))
     revoked_on: date = data["revoked_on"]
     if revoked_on < cert.issued_on:
-        raise field_error("revoked_on", "Ngày thu hồi không được trước ngày cấp.")
+        raise field_error("revoked_on", _("Ngày thu hồi không được trước ngày cấp."))
     if revoked_on > today:
-        raise field_error("revoked_on", "Ngày thu hồi không được ở tương lai.")
+        raise field_error("revoked_on", _("Ngày thu hồi không được ở tương lai."))
     cert.revoked_on = revoked_on
     cert.revocation_decision = data["decision_number"]
     cert.revocation_reason = data["reason"]
@@ -214,7 +221,7 @@ def bucket_condition(bucket: str, today: date) -> sa.ColumnElement[bool]:
         return revoked
     if bucket == "in_force":
         return sa.and_(live, Certificate.expires_on >= today)
-    raise field_error("bucket", "Danh sách không hợp lệ.")
+    raise field_error("bucket", _("Danh sách không hợp lệ."))
 
 
 def follow_up(user: User, bucket: str, today: date | None = None,
@@ -240,13 +247,13 @@ def officer_products(user: User, q: str | None = None, limit: int = 200) -> list
 
 
 def get_product_for(user: User, product_id: int, action: Action = Action.VIEW) -> Product:
-    product = get_or_404(Product, product_id, "sản phẩm")
+    product = get_or_404(Product, product_id, _("sản phẩm"))
     require(user, action, product.producer)
     return product
 
 
 def get_certificate_for(user: User, certificate_id: int, action: Action = Action.VIEW) -> Certificate:
-    cert = get_or_404(Certificate, certificate_id, "giấy chứng nhận")
+    cert = get_or_404(Certificate, certificate_id, _("giấy chứng nhận"))
     require(user, action, cert.product.producer)
     return cert
 
@@ -268,12 +275,14 @@ def notices_for(user: User, status: str | None = None) -> list[ExpiryNotice]:
 def _checklist(raw: dict[str, Any]) -> dict[str, bool | None]:
     unknown = set(raw) - set(CHECKLIST)
     if unknown:
-        raise field_error("checklist", "Mục kiểm tra không hợp lệ: " + ", ".join(sorted(unknown)) + ".")
+        raise field_error("checklist", _("Mục kiểm tra không hợp lệ: %(keys)s.",
+                                         keys=", ".join(sorted(unknown))))
     answers: dict[str, bool | None] = {}
     for key in CHECKLIST:
         value = raw.get(key)
         if value is not None and not isinstance(value, bool):
-            raise field_error("checklist", f"Mục «{key}» chỉ nhận đúng/sai hoặc bỏ trống.")
+            raise field_error("checklist",
+                              _("Mục «%(key)s» chỉ nhận đúng/sai hoặc bỏ trống.", key=key))
         answers[key] = value
     return answers
 
@@ -283,23 +292,23 @@ def create_inspection(user: User, data: dict[str, Any], today: date | None = Non
     today = today or local_today()
     product: Product | None = None
     if data.get("product_id"):
-        product = get_or_404(Product, data["product_id"], "sản phẩm")
+        product = get_or_404(Product, data["product_id"], _("sản phẩm"))
         producer = product.producer
         if data.get("producer_id") and data["producer_id"] != producer.id:
-            raise field_error("product_id", "Sản phẩm không thuộc chủ thể đã chọn.")
+            raise field_error("product_id", _("Sản phẩm không thuộc chủ thể đã chọn."))
     elif data.get("producer_id"):
-        producer = get_or_404(Producer, data["producer_id"], "chủ thể")
+        producer = get_or_404(Producer, data["producer_id"], _("chủ thể"))
     else:
-        raise field_error("producer_id", "Hãy chọn chủ thể hoặc sản phẩm được kiểm tra.")
+        raise field_error("producer_id", _("Hãy chọn chủ thể hoặc sản phẩm được kiểm tra."))
     require(user, Action.INSPECT, producer)
     if data["inspected_on"] > today:
-        raise field_error("inspected_on", "Ngày kiểm tra không được ở tương lai.")
+        raise field_error("inspected_on", _("Ngày kiểm tra không được ở tương lai."))
     outcome = InspectionOutcome(data["outcome"])
     propose = bool(data.get("propose_revocation"))
     if propose and outcome != InspectionOutcome.VIOLATION:
-        raise field_error("propose_revocation", "Chỉ đề nghị thu hồi khi kết luận là vi phạm.")
+        raise field_error("propose_revocation", _("Chỉ đề nghị thu hồi khi kết luận là vi phạm."))
     if propose and product is None:
-        raise field_error("product_id", "Đề nghị thu hồi phải gắn với một sản phẩm.")
+        raise field_error("product_id", _("Đề nghị thu hồi phải gắn với một sản phẩm."))
     cert = current_certificate(product) if product is not None else None
     inspection = Inspection(
         inspector_id=user.id, producer_id=producer.id, product_id=product.id if product else None,
@@ -316,7 +325,7 @@ def create_inspection(user: User, data: dict[str, Any], today: date | None = Non
 
 def add_inspection_photos(user: User, inspection: Inspection, paths: list[str]) -> Inspection:
     if inspection.inspector_id != user.id and user.role != Role.ADMIN:
-        raise Forbidden("Chỉ người lập biên bản kiểm tra mới được thêm ảnh.")
+        raise Forbidden(_("Chỉ người lập biên bản kiểm tra mới được thêm ảnh."))
     inspection.photos = list(inspection.photos or []) + paths
     db.session.flush()
     return inspection
@@ -335,7 +344,7 @@ def list_inspections(user: User, *, mine: bool = False, producer_id: int | None 
 
 
 def get_inspection_for(user: User, inspection_id: int) -> Inspection:
-    inspection = get_or_404(Inspection, inspection_id, "biên bản kiểm tra")
+    inspection = get_or_404(Inspection, inspection_id, _("biên bản kiểm tra"))
     require(user, Action.VIEW, inspection.producer)
     require_inspector(user)
     return inspection
@@ -353,7 +362,7 @@ def revocation_proposals(user: User) -> list[Inspection]:
 def dismiss_proposal(user: User, inspection: Inspection) -> Inspection:
     require(user, Action.CERTIFY, inspection.producer)
     if not inspection.propose_revocation or inspection.proposal_handled_at is not None:
-        raise InvalidState("Không có đề nghị thu hồi đang chờ xử lý.")
+        raise InvalidState(_("Không có đề nghị thu hồi đang chờ xử lý."))
     inspection.proposal_handled_at = utcnow()
     db.session.flush()
     audit(user, "inspection.dismiss_proposal", inspection, inspection.producer_id)
@@ -414,16 +423,17 @@ def _aware(value: Any) -> Any:
 def set_report_status(user: User, report: CounterfeitReport, status: str) -> CounterfeitReport:
     require_inspector(user)
     if report.product_id is not None:
-        product = get_or_404(Product, report.product_id, "sản phẩm")
+        product = get_or_404(Product, report.product_id, _("sản phẩm"))
         require(user, Action.VIEW, product.producer)
     try:
         report.status = ReportStatus(status)
     except ValueError:
-        raise field_error("status", "Trạng thái không hợp lệ.") from None
+        raise field_error("status", _("Trạng thái không hợp lệ.")) from None
     db.session.flush()
     return report
 
 
 def ensure_valid(errors: dict[str, list[str]]) -> None:
     if errors:
-        raise ValidationFailed("Dữ liệu không hợp lệ: " + ", ".join(sorted(errors)) + ".", errors)
+        fields = ", ".join(sorted(errors))
+        raise ValidationFailed(_("Dữ liệu không hợp lệ: %(fields)s.", fields=fields), errors)

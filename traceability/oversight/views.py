@@ -261,14 +261,15 @@ def notices():
     if status and status not in {s.value for s in NoticeStatus}:
         abort(404)
     return render_template("oversight/notices.html", notices=services.notices_for(_user(), status), status=status,
-                           lead_days=mail.NOTICE_LEAD_DAYS, form=ActionForm())
+                           lead_days=mail.NOTICE_LEAD_DAYS, error_text=mail.error_text,
+                           form=ActionForm())
 
 
 @blp.post("/officer/notices/<int:notice_id>/retry")
 @signed_in(OFFICERS)
 def retry_notice(notice_id: int):
     user = _user()
-    notice = services.get_or_404(ExpiryNotice, notice_id, "thông báo")
+    notice = services.get_or_404(ExpiryNotice, notice_id, _("thông báo"))
     if not can(user, Action.CERTIFY, notice.certificate.product.producer):
         raise Forbidden(_("Bạn không có quyền với thông báo này."))
     if ActionForm().validate_on_submit():
@@ -415,7 +416,7 @@ def inspector_home():
 @signed_in(INSPECTORS)
 def report_status(report_id: int):
     form = ReportStatusForm()
-    report = services.get_or_404(CounterfeitReport, report_id, "phản ánh")
+    report = services.get_or_404(CounterfeitReport, report_id, _("phản ánh"))
     if form.validate_on_submit():
         services.set_report_status(_user(), report, form.status.data)
         db.session.commit()
@@ -443,9 +444,9 @@ def new_inspection():
     source = request.form if request.method == "POST" else request.args
     product_id = source.get("product_id", type=int)
     producer_id = source.get("producer_id", type=int)
-    product = services.get_or_404(Product, product_id, "sản phẩm") if product_id else None
+    product = services.get_or_404(Product, product_id, _("sản phẩm")) if product_id else None
     producer = product.producer if product else (
-        services.get_or_404(Producer, producer_id, "chủ thể") if producer_id else None)
+        services.get_or_404(Producer, producer_id, _("chủ thể")) if producer_id else None)
     if producer is None:
         return redirect(url_for(".inspector_products"))
     if not can(user, Action.INSPECT, producer):

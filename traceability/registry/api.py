@@ -6,6 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask.views import MethodView
+from flask_babel import gettext as _
 from flask_smorest import Blueprint
 
 from ..clock import local_today
@@ -59,7 +60,7 @@ class RegionById(MethodView):
     @blp.response(200, RegionSchema)
     def get(self, region_id: int):
         """Get one administrative unit"""
-        return get_or_404(Region, region_id, "địa bàn")
+        return get_or_404(Region, region_id, _("địa bàn"))
 
 
 @blp.route("/producers")
@@ -95,7 +96,7 @@ class ProducerById(MethodView):
     @blp.response(200, ProducerSchema)
     def get(self, producer_id: int):
         """Get one producer"""
-        return get_or_404(Producer, producer_id, "chủ thể")
+        return get_or_404(Producer, producer_id, _("chủ thể"))
 
     @blp.arguments(ProducerUpdateSchema)
     @blp.response(200, ProducerSchema)
@@ -105,7 +106,7 @@ class ProducerById(MethodView):
         from ..accounts.services import update_producer
 
         user = api_user()
-        producer = update_producer(user, get_or_404(Producer, producer_id, "chủ thể"), data)
+        producer = update_producer(user, get_or_404(Producer, producer_id, _("chủ thể")), data)
         db.session.commit()
         return producer
 
@@ -120,7 +121,7 @@ class ProducerProducts(MethodView):
         from ..accounts.services import add_product
 
         user = api_user()
-        product = add_product(user, get_or_404(Producer, producer_id, "chủ thể"), data)
+        product = add_product(user, get_or_404(Producer, producer_id, _("chủ thể")), data)
         db.session.commit()
         return product
 
@@ -147,7 +148,7 @@ class ProductById(MethodView):
     @blp.response(200, ProductSchema)
     def get(self, product_id: int):
         """Get one product"""
-        return get_or_404(Product, product_id, "sản phẩm")
+        return get_or_404(Product, product_id, _("sản phẩm"))
 
     @blp.arguments(ProductUpdateSchema)
     @blp.response(200, ProductSchema)
@@ -157,7 +158,7 @@ class ProductById(MethodView):
         from ..accounts.services import update_product
 
         user = api_user()
-        product = update_product(user, get_or_404(Product, product_id, "sản phẩm"), data)
+        product = update_product(user, get_or_404(Product, product_id, _("sản phẩm")), data)
         db.session.commit()
         return product
 
@@ -200,4 +201,4 @@ class CertificateById(MethodView):
     @blp.response(200, CertificateSchema)
     def get(self, certificate_id: int):
         """Get one certificate"""
-        return get_or_404(Certificate, certificate_id, "giấy chứng nhận")
+        return get_or_404(Certificate, certificate_id, _("giấy chứng nhận"))

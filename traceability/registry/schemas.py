@@ -1,6 +1,7 @@
 """Marshmallow schemas for regions, producers, products and certificates."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, fields, missing, validate
 
 from ..clock import local_today
@@ -101,10 +102,10 @@ class ProducerCreateSchema(Schema):
     phone = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=20))
     email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=254))
     gs1_company_prefix = fields.Str(load_default=None, allow_none=True,
-                                    validate=validate.Regexp(r"^893\d{4,7}$", error="Mã doanh nghiệp GS1 "
-                                                             "Việt Nam gồm 893 và 4 đến 7 chữ số."))
+                                    validate=validate.Regexp(r"^893\d{4,7}$", error=_l(
+                                        "Mã doanh nghiệp GS1 Việt Nam gồm 893 và 4 đến 7 chữ số.")))
     gln = fields.Str(load_default=None, allow_none=True,
-                     validate=validate.Regexp(r"^\d{13}$", error="GLN gồm 13 chữ số."))
+                     validate=validate.Regexp(r"^\d{13}$", error=_l("GLN gồm 13 chữ số.")))
 
 
 class ProducerUpdateSchema(ProducerCreateSchema):

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.vn import mst
 
@@ -23,14 +24,16 @@ def validate_tax_code(value: str) -> str:
     try:
         return mst.validate(value)
     except StdnumError:
-        raise field_error("tax_code", "Mã số thuế không hợp lệ: phải gồm 10 chữ số (hoặc 13 chữ số với "
-                          "đơn vị phụ thuộc) và đúng chữ số kiểm tra.") from None
+        raise field_error("tax_code", _("Mã số thuế không hợp lệ: phải gồm 10 chữ số (hoặc 13 "
+                                        "chữ số với đơn vị phụ thuộc) và đúng chữ số kiểm "
+                                        "tra.")) from None
 
 
 def get_or_404(model: type, object_id: int, name: str) -> Any:
+    """The object, or a NotFound naming it; `name` is already translated (`_("sản phẩm")`)."""
     obj = db.session.get(model, object_id)
     if obj is None:
-        raise NotFound(f"Không tìm thấy {name} #{object_id}.")
+        raise NotFound(_("Không tìm thấy %(name)s #%(id)s.", name=name, id=object_id))
     return obj
 
 
@@ -40,9 +43,10 @@ def create_producer(data: dict[str, Any]) -> Producer:
         data["tax_code"] = validate_tax_code(data["tax_code"])
         taken = db.session.scalar(sa.select(Producer.id).where(Producer.tax_code == data["tax_code"]))
         if taken:
-            raise field_error("tax_code", "Mã số thuế này đã được đăng ký cho chủ thể khác.", Conflict)
+            raise field_error("tax_code", _("Mã số thuế này đã được đăng ký cho chủ thể khác."),
+                              Conflict)
     if db.session.get(Region, data["region_id"]) is None:
-        raise field_error("region_id", "Không tìm thấy địa bàn này.")
+        raise field_error("region_id", _("Không tìm thấy địa bàn này."))
     producer = Producer(**data)
     db.session.add(producer)
     db.session.flush()
@@ -50,7 +54,7 @@ def create_producer(data: dict[str, Any]) -> Producer:
 
 
 def new_trace_code() -> str:
-    return "".join(secrets.choice(TRACE_CODE_ALPHABET) for _ in range(8))
+    return "".join(secrets.choice(TRACE_CODE_ALPHABET) for _i in range(8))
 
 
 def create_product(producer: Producer, data: dict[str, Any]) -> Product:
@@ -73,17 +77,22 @@ def create_product(producer: Producer, data: dict[str, Any]) -> Product:
 def ensure_gtin_free(gtin: str, product_id: int | None = None) -> None:
     owner = db.session.scalar(sa.select(Product.id).where(Product.gtin == gtin))
     if owner is not None and owner != product_id:
-        raise field_error("gtin", "GTIN này đã được gán cho sản phẩm khác.", Conflict)
+        raise field_error("gtin", _("GTIN này đã được gán cho sản phẩm khác."), Conflict)
 
 
 def check_score(stars: int, score: Decimal | None) -> None:
     if stars not in SCORE_BANDS:
-        raise field_error("stars", "Chứng nhận OCOP chỉ cấp cho sản phẩm từ 3 đến 5 sao.")
+        raise field_error("stars", _("Chứng nhận OCOP chỉ cấp cho sản phẩm từ 3 đến 5 sao."))
     if score is not None and not score_fits_stars(score, stars):
         low, high = SCORE_BANDS[stars]
-        upper = "100" if stars == 5 else f"dưới {high}"
-        raise field_error("score", f"Điểm {score} không khớp hạng {stars} sao "
-                          f"(theo Quyết định 148/QĐ-TTg phải từ {low} đến {upper}).")
+        if stars == 5:
+            message = _("Điểm %(score)s không khớp hạng %(stars)s sao (theo Quyết định 148/QĐ-TTg "
+                        "phải từ %(low)s đến 100).", score=score, stars=stars, low=low)
+        else:
+            message = _("Điểm %(score)s không khớp hạng %(stars)s sao (theo Quyết định 148/QĐ-TTg "
+                        "phải từ %(low)s đến dưới %(high)s).",
+                        score=score, stars=stars, low=low, high=high)
+        raise field_error("score", message)
 
 
 def register_certificate(product: Product, data: dict[str, Any]) -> Certificate:
@@ -93,7 +102,7 @@ def register_certificate(product: Product, data: dict[str, Any]) -> Certificate:
     issued_on: date = data["issued_on"]
     data["expires_on"] = data.get("expires_on") or default_expiry(issued_on)
     if data["expires_on"] <= issued_on:
-        raise field_error("expires_on", "Ngày hết hạn phải sau ngày cấp.")
+        raise field_error("expires_on", _("Ngày hết hạn phải sau ngày cấp."))
     data["issuing_level"] = IssuingLevel(data["issuing_level"])
     cert = Certificate(product=product, **data)
     db.session.add(cert)
