@@ -24,7 +24,9 @@ def _scans() -> list[Scan]:
 def _page(client, path: str, addr: str = "10.0.0.1") -> str:
     response = client.get(path, headers={"Accept-Language": "vi"}, environ_base={"REMOTE_ADDR": addr})
     assert response.status_code == 200
-    return response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    response.close()  # what the WSGI server does once the body is sent
+    return html
 
 
 @pytest.fixture()
@@ -147,3 +149,17 @@ def test_a_refused_row_is_dropped_and_the_rest_written(app, shelf, caplog):
     assert [s.code for s in _scans()] == ["/01/good", "/01/unknown"]
     assert "/01/orphan" in caplog.text
     log.close()
+
+
+def test_a_request_writes_the_due_batch_after_its_response(app, client, shelf, batched, monkeypatch):
+    """On a busy worker the writes are made by requests, after their response has been
+    sent, not by a thread competing with them for the GIL."""
+    monkeypatch.setattr(ScanLog, "_start", lambda self: None)  # no writer thread at all
+    _page(client, shelf.unit_path(8))
+    _page(client, shelf.unit_path(8))
+    assert _scans() == []  # not due yet
+    scan_log()._due_at = time.monotonic() - 0.001
+    html = _page(client, shelf.unit_path(8))
+    assert "Đã quét 3 lần" in html
+    assert [s.serial_index for s in _scans()] == [8, 8, 8]  # this scan too, once sent
+    assert not scan_log().due()

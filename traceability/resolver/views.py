@@ -97,6 +97,9 @@ def _finish(response: Response, path: str) -> Response:
         response.vary.update(VARY)
     else:
         headers["Vary"] = ", ".join(VARY)
+    scans = services.scan_log()
+    if scans.due():  # written once this response is out, by this thread (see scanlog.py)
+        response.call_on_close(scans.flush_if_due)
     return response
 
 
@@ -301,7 +304,7 @@ def _unit_parts(res: Resolution, canonical: str, stats: Any, inspector: Any, cer
     warn = res.serial_state == SerialState.FORGED or bool(stats and stats.possible_copy)
     context = dict(res=res, code=canonical, stats=stats, inspector=inspector, cert=cert,
                    local=_local, warn=warn, report_url="/report?" + urlencode({"code": canonical}),
-                   form=_report_form(canonical) if warn else None,
+                   form=None,
                    inspection_url=f"/oversight/inspections/new?product_id={res.product.id}"
                                   f"&code={quote(canonical)}" if res.product else "")
     html = current_app.jinja_env.get_template("resolver/_unit.html").render(context)
