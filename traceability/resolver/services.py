@@ -187,14 +187,17 @@ def head(raw: Any, dialect: str, link: DigitalLink, serial_index: int | None,
     """Everything the fast path reads, in one indexed query on a DBAPI connection (`raw`):
     ids, version stamps, the unit run that covers the serial, and the unit's scan
     statistics (see scan_stats). Driver errors propagate to the caller."""
-    cursor = raw.cursor()
-    try:
-        cursor.execute(_HEAD_DRIVER_SQL[dialect, "gtin" if link.gtin is not None else "trace_code"],
-                       {"lot": link.lot, "idx": serial_index, "mine": mine,
-                        "value": link.gtin or link.trace_code})
-        row = cursor.fetchone()
-    finally:
-        cursor.close()
+    key = "gtin" if link.gtin is not None else "trace_code"
+    params = {"lot": link.lot, "idx": serial_index, "mine": mine,
+              "value": link.gtin or link.trace_code}
+    if dialect == "postgresql":
+        row = _pg_head_row(raw, key, params)
+    else:
+        cursor = raw.cursor()
+        try:
+            row = cursor.execute(_HEAD_DRIVER_SQL[dialect, key], params).fetchone()
+        finally:
+            cursor.close()
     if row is None:
         return None
     (product_id, product_changed, producer_name, producer_address, certs_changed,
@@ -208,6 +211,42 @@ def head(raw: Any, dialect: str, link: DigitalLink, serial_index: int | None,
               str(certs_changed), batch_id, str(batch_changed))
     return Head(product_id, batch_id, lot, run_id, run_subject, run_key_version, stamps,
                 (product_changed, certs_changed, batch_changed), stats)
+
+
+# PostgreSQL: the head query as a server-side prepared statement run through libpq
+# (psycopg.pq), text in and text out. psycopg's cursor layer (adapting parameters, loading
+# 15 typed columns) cost more client CPU than the query itself; timestamps stay text here,
+# as they come from SQLite, and are parsed only where a page needs them.
+_PG_PARAMS = ("lot", "idx", "mine", "value")
+_PG_HEAD = {key: re.sub(r"(?<!:):([a-z_]+)", lambda m: f"${_PG_PARAMS.index(m.group(1)) + 1}", sql)
+            .encode() for key, sql in _HEAD_BY.items()}
+_PG_INT_COLUMNS = (0, 5, 8, 10, 11, 12, 14)   # ids, key version and counts
+
+
+def _pg_head_row(raw: Any, key: str, params: dict[str, Any]) -> tuple | None:
+    from psycopg import OperationalError
+    from psycopg.pq import ExecStatus
+
+    pgconn = raw.driver_connection.pgconn
+    name = b"ocop_trace_head_" + key.encode()
+    prepared = raw.info.setdefault("ocop_prepared", set())  # per database connection
+    if name not in prepared:
+        result = pgconn.prepare(name, _PG_HEAD[key])
+        if result.status != ExecStatus.COMMAND_OK:
+            raise OperationalError(result.error_message.decode(errors="replace"))
+        prepared.add(name)
+    values = [None if params[p] is None else str(params[p]).encode() for p in _PG_PARAMS]
+    result = pgconn.exec_prepared(name, values)
+    if result.status != ExecStatus.TUPLES_OK:
+        raise OperationalError(result.error_message.decode(errors="replace"))
+    if result.ntuples == 0:
+        return None
+    row: list[Any] = [None if (v := result.get_value(0, column)) is None else v.decode()
+                      for column in range(result.nfields)]
+    for column in _PG_INT_COLUMNS:
+        if row[column] is not None:
+            row[column] = int(row[column])
+    return tuple(row)
 
 
 def _aware(value: datetime | str) -> datetime:

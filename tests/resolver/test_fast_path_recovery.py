@@ -1,0 +1,40 @@
+"""The trace path's pinned read connection: a broken one costs one slower page, never an
+error, and the next scan reads through a fresh connection."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from traceability.extensions import db
+from traceability.resolver.models import Scan
+
+
+def _page(client, path: str) -> str:
+    response = client.get(path, headers={"Accept-Language": "vi"})
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def test_a_dead_connection_falls_back_and_is_replaced(app, client, shelf):
+    assert "Đã quét 1 lần" in _page(client, shelf.unit_path(2))
+    pinned = app.extensions["trace_connection"]
+    dead = pinned.raw
+    dead.driver_connection.close()  # as if the server had gone away
+
+    assert "Đã quét 2 lần" in _page(client, shelf.unit_path(2))  # the full path answered
+    assert pinned.raw is None  # the broken connection was dropped, not returned to the pool
+
+    assert "Đã quét 3 lần" in _page(client, shelf.unit_path(2))
+    assert pinned.raw is not None and pinned.raw is not dead
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count(Scan.id))) == 3
+
+
+def test_a_lost_prepared_statement_is_prepared_again(app, client, shelf):
+    """PostgreSQL reads through a server-side prepared statement; SQLite through its own
+    statement cache. Either way, forgetting it server-side must not break the page."""
+    _page(client, shelf.unit_path(3))
+    pinned = app.extensions["trace_connection"]
+    if db.engine.dialect.name == "postgresql":
+        pinned.raw.driver_connection.pgconn.exec_(b"DEALLOCATE ALL")
+    assert "Đã quét 2 lần" in _page(client, shelf.unit_path(3))
+    assert "Đã quét 3 lần" in _page(client, shelf.unit_path(3))
