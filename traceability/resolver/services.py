@@ -12,6 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..batches.models import Batch, DiaryEvent
@@ -386,7 +387,7 @@ def certificate_view(cert: Certificate | None, today: date) -> dict[str, Any]:
 
 def report_counterfeit(code: str, data: dict[str, Any], result: Resolution | None) -> CounterfeitReport:
     if not (data.get("message") or data.get("place_of_purchase")):
-        raise field_error("message", "Hãy cho biết nơi mua hoặc điều bạn thấy đáng ngờ.")
+        raise field_error("message", _("Hãy cho biết nơi mua hoặc điều bạn thấy đáng ngờ."))
     report = CounterfeitReport(
         code=code[:120],
         product_id=result.product.id if result and result.product else None,
