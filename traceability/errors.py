@@ -112,7 +112,10 @@ def register_error_handlers(app: Flask) -> None:
         if isinstance(messages, dict):
             for location_errors in messages.values():
                 if isinstance(location_errors, dict):
-                    errors.update(location_errors)
+                    # A lazily translated message set in error_messages is not a str, so
+                    # marshmallow leaves it unwrapped: the contract is a list per field.
+                    errors.update({field: found if isinstance(found, (list, dict)) else [str(found)]
+                                   for field, found in location_errors.items()})
         message = _http_message(exc)
         if errors:
             message = _("Dữ liệu không hợp lệ: %(fields)s.", fields=", ".join(sorted(map(str, errors))))

@@ -224,3 +224,13 @@ def test_foreign_staff_cannot_attach_files(client, farm, tokens, row_counter):
                     content_type="multipart/form-data")
     assert response.status_code == 403
     assert row_counter() == before
+
+
+def test_a_missing_field_is_named_with_a_list_of_messages(client, farm, tokens):
+    """The error contract is {field: [messages]}, also for messages set in a schema's
+    error_messages (lazily translated strings, which marshmallow does not wrap)."""
+    url = f"/api/v1/products/{farm.product.id}/batches"
+    response = call(client, "POST", url, tokens["staff"], json={"quantity": "5"})
+    assert response.status_code == 422
+    errors = response.get_json()["errors"]
+    assert errors["lot"] == ["Trường này là bắt buộc."]
