@@ -82,3 +82,17 @@ def test_officers_see_handover_progress_in_their_regions_only(client):
     assert by_name["HTX Chưa"]["pending_days"] is None
     login_page = client.get("/officer/handovers")
     assert login_page.status_code in (302, 401)
+
+
+def test_a_token_records_when_it_was_last_used_even_by_a_read(client):
+    user = make_user("consultant")
+    secret = make_token(user)
+    db.session.commit()
+    before = utcnow()
+    assert client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {secret}"}).status_code == 200
+    db.session.rollback()  # read what was committed, not this session's copy
+    first = db.session.scalars(sa.select(ApiToken)).one().last_used_at
+    assert first is not None and first >= before
+    client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {secret}"})
+    db.session.rollback()
+    assert db.session.scalars(sa.select(ApiToken)).one().last_used_at == first  # within the minute

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import Request
@@ -9,6 +10,9 @@ from flask import Request
 from ..extensions import db, login_manager
 from ..models_base import utcnow
 from .models import ApiToken, User
+
+
+LAST_USED_GRANULARITY = timedelta(minutes=1)
 
 
 def token_digest(secret: str) -> str:
@@ -36,7 +40,11 @@ def load_user_from_token(request: Request) -> User | None:
         return None
     if not token.user.is_active:
         return None
-    token.last_used_at = now
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_GRANULARITY:
+        # Committed on its own, now: a read-only request (most API calls) never commits, and
+        # its session would throw the stamp away. A minute's precision spares a write per call.
+        token.last_used_at = now
+        db.session.commit()
     # A token limited to one producer limits the request: permissions.allowed_actions reads it.
     token.user.token_producer_id = token.producer_id
     return token.user
