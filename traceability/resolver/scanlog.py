@@ -227,7 +227,10 @@ class ScanLog:
             if url.get_backend_name() == "postgresql":
                 # The scan log only: losing the last fraction of a second of scans in a
                 # server crash is acceptable, waiting for the WAL flush on each write is not.
-                options["connect_args"] = {"options": "-c synchronous_commit=off"}
+                # A write runs after a response, on the request's thread: an unreachable
+                # server must not hold the worker for the system's TCP timeout.
+                options["connect_args"] = {"options": "-c synchronous_commit=off",
+                                           "connect_timeout": 5}
             elif url.get_backend_name() == "sqlite":
                 options = {"connect_args": {"check_same_thread": False}}
             self._engine = sa.create_engine(url, **options)
