@@ -25,8 +25,8 @@ POT = TRANSLATIONS / "messages.pot"
 PO = TRANSLATIONS / "en" / "LC_MESSAGES" / "messages.po"
 MO = TRANSLATIONS / "en" / "LC_MESSAGES" / "messages.mo"
 GLOSSARY = TRANSLATIONS / "en_glossary.json"
-# The keywords of `pybabel extract -k _l -k lazy_gettext` (see update_en.py).
-KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
+# The keywords of `pybabel extract -k _l -k lazy_gettext -k _t` (see update_en.py).
+KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "_t": None}
 # %(name)s, %(n)d, %s ... and str.format / marshmallow fields such as {min}, {max}, {choices}.
 PLACEHOLDER = re.compile(r"%(?:\([^)]*\))?[-#0 +]*\d*(?:\.\d+)?[diouxXeEfFgGcrs]|\{[^{}]*\}")
 # The trace page's fast path formats a few strings with app.extensions["fast_gettext"]
@@ -61,7 +61,7 @@ def _forms(value: str | tuple) -> tuple:
 
 @pytest.fixture(scope="module")
 def source_msgids() -> set[str]:
-    """The msgids `pybabel extract -F babel.cfg -k _l -k lazy_gettext .` finds now."""
+    """The msgids `pybabel extract -F babel.cfg -k _l -k lazy_gettext -k _t .` finds now."""
     with (ROOT / "babel.cfg").open(encoding="utf-8") as f:
         method_map, options_map = parse_mapping_cfg(f, "babel.cfg")
     catalog = Catalog()

@@ -210,3 +210,37 @@ def test_a_period_ending_before_it_starts_is_refused(client, demo):
     _db.session.commit()
     response = client.get("/api/v1/oversight/reports/periodic?start=2026-05-01&end=2026-04-01", headers=headers)
     assert response.status_code == 422 and "end" in response.get_json()["errors"]
+
+
+def test_the_periodic_report_reads_in_english_when_asked(client, demo):
+    start, end = TODAY - timedelta(days=90), TODAY
+    response = _workbook(client, demo, start=start.isoformat(), end=end.isoformat(), format="xlsx", lang="en")
+    wb = load_workbook(io.BytesIO(response.data))
+    assert wb.sheetnames[:3] == ["Summary", "Products", "Issued, re-evaluated"]
+    assert wb.sheetnames[-1] == "4-star product target"
+    headings = [c.value for c in wb["Products"][1]]
+    assert headings[:4] == ["Administrative unit", "Commune/ward", "Producer", "Tax code"]
+    summary = {r[0]: r[1] for r in wb["Summary"].iter_rows(min_row=2, values_only=True)}
+    assert summary["Number of products"] == 15
+    assert summary["Certificates revoked in the period"] == 1
+    # The four-star target is "met", not an inspection's "Passed".
+    goal = wb["4-star product target"]
+    assert [c.value for c in goal[1]][-1] == "Target met"
+    assert {r[-1] for r in goal.iter_rows(min_row=2, values_only=True)} <= {"Met", "Not met"}
+    assert wb.properties.title.startswith("OCOP report ")
+    csv_response = _workbook(client, demo, start=start.isoformat(), end=end.isoformat(),
+                             format="csv", section="san-pham", lang="en")
+    assert csv_response.data.decode("utf-8-sig").startswith(
+        "Administrative unit,Commune/ward,Producer,Tax code,Products,Product group,Stars")
+
+
+def test_the_vietnamese_four_star_sheet_says_met_not_passed(client, demo):
+    response = _workbook(client, demo, start=(TODAY - timedelta(days=90)).isoformat(),
+                         end=TODAY.isoformat(), format="xlsx")
+    wb = load_workbook(io.BytesIO(response.data))
+    goal = wb["Chỉ tiêu sản phẩm 4 sao"]
+    assert [c.value for c in goal[1]] == ["Xã/phường", "Sản phẩm từ 4 sao còn hiệu lực", "Chỉ tiêu",
+                                          "Tỷ lệ hoàn thành", "Đạt chỉ tiêu"]
+    values = [r[-1] for r in goal.iter_rows(min_row=2, values_only=True)]
+    assert values.count("Đã đạt") == 7 and set(values) <= {"Đã đạt", "Chưa đạt"}
+    assert wb.properties.title.startswith("Báo cáo OCOP ")

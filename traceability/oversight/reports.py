@@ -289,6 +289,10 @@ def _status_label(cert: Certificate | None, on: date) -> str:
 
 
 def _t(text: str) -> str:
+    """Translate report text now, in the requesting user's language.
+
+    `_t` is an extraction keyword (see traceability/translations/update_en.py), so every
+    literal passed to it reaches the catalogue."""
     from flask_babel import gettext
 
     return gettext(text)
@@ -409,11 +413,11 @@ def periodic_report(user: User, start: date, end: date, region_id: int | None = 
     communes = commune_progress(products, regions, end, target)
     goal = Section("chi-tieu", _t("Chỉ tiêu sản phẩm 4 sao"), [
         Column(_t("Xã/phường")), Column(_t("Sản phẩm từ 4 sao còn hiệu lực"), "int"),
-        Column(_t("Chỉ tiêu"), "int"), Column(_t("Tỷ lệ hoàn thành"), "percent"), Column(_t("Đạt"))])
+        Column(_t("Chỉ tiêu"), "int"), Column(_t("Tỷ lệ hoàn thành"), "percent"), Column(_t("Đạt chỉ tiêu"))])
     for c in communes:
         goal.rows.append([c["name"], c["four_star"], target,
                           min(c["four_star"] / target, 1.0) if target else 1.0,
-                          _t("Đạt") if c["met"] else _t("Chưa đạt")])
+                          _t("Đã đạt") if c["met"] else _t("Chưa đạt")])
 
     stars = Counter(stars_in_force(p, end) for p in products)
     outcomes = Counter(row[3] for row in inspections.rows)
@@ -472,7 +476,8 @@ def report_xlsx(report: PeriodicReport) -> bytes:
             ws.column_dimensions[letter].width = min(max(10, longest + 2), 60)
         ws.freeze_panes = "A2"
         ws.auto_filter.ref = f"A1:{get_column_letter(len(section.columns))}{max(len(section.rows) + 1, 1)}"
-    wb.properties.title = f"Báo cáo OCOP {report.start:%d/%m/%Y} - {report.end:%d/%m/%Y}"
+    title = _t("Báo cáo OCOP")
+    wb.properties.title = f"{title} {report.start:%d/%m/%Y} - {report.end:%d/%m/%Y}"
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

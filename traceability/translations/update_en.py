@@ -57,7 +57,8 @@ def is_translated(message) -> bool:  # type: ignore[no-untyped-def]
 
 
 def main() -> int:
-    pybabel("extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext",
+    # _t: the periodic report's call-time gettext (traceability/oversight/reports.py).
+    pybabel("extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext", "-k", "_t",
             "-o", str(POT.relative_to(ROOT)), ".")
     pybabel("update", "-i", str(POT.relative_to(ROOT)), "-d", str(HERE.relative_to(ROOT)),
             "-l", "en", "--no-fuzzy-matching")
