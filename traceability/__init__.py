@@ -40,14 +40,15 @@ def _install_template_gettext(app: Flask) -> None:
     directory = os.path.join(app.root_path, "translations")
     catalogs: dict[str, NullTranslations] = {}
 
-    def catalog() -> NullTranslations:
-        locale = str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"])
+    def catalog(locale: str | None = None) -> NullTranslations:
+        locale = locale or str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"])
         found = catalogs.get(locale)
         if found is None:
             found = catalogs[locale] = Translations.load(directory, [locale])
         return found
 
-    app.extensions["fast_gettext"] = lambda s: catalog().ugettext(s)
+    # fast_gettext(message, locale=None): the request's language unless one is given.
+    app.extensions["fast_gettext"] = lambda s, locale=None: catalog(locale).ugettext(s)
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: catalog().ugettext(s),
         ngettext=lambda s, p, n: catalog().ungettext(s, p, n),

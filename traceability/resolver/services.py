@@ -21,7 +21,7 @@ from ..codes.models import LabelLevel, LabelRun
 from ..errors import field_error
 from ..extensions import db
 from ..gs1 import DigitalLink, GS1Error
-from ..models_base import TZDateTime, utcnow
+from ..models_base import utcnow
 from ..registry.models import Certificate, CertificateStatus, Producer, Product
 from ..registry.services import current_certificate
 from ..registry.status import certificate_status, stars_allowed
@@ -146,8 +146,8 @@ class Head:
         return max(_aware(t) for t in self.times if t is not None)
 
 
-# The trace path's three statements are plain SQL prepared once: building SQLAlchemy
-# expressions and their cache keys on every request cost more than running them.
+# The trace path's read is plain SQL handed to the driver: building SQLAlchemy expressions
+# and their cache keys on every request cost more than running them.
 _HEAD_SQL = """
 SELECT p.id, p.updated_at, pr.name, pr.address,
        (SELECT max(c.updated_at) FROM certificates c WHERE c.product_id = p.id),
@@ -171,16 +171,6 @@ SELECT count(id), count(DISTINCT network_hash), min(at),
        sum(CASE WHEN network_hash = :mine THEN 1 ELSE 0 END)
 FROM scans WHERE batch_id = :batch AND serial_index = :idx AND verdict = 'genuine'
 """)
-def _driver_sql(dialect: str, sql: str) -> str:
-    """`sql` in the driver's own parameter style (named for sqlite3, pyformat for psycopg):
-    the hot path hands its statements straight to the driver, skipping SQL compilation."""
-    if dialect == "sqlite":  # sqlite3 takes :name with a dict
-        return sql
-    return re.sub(r"(?<!:):([a-z_]+)", r"%(\1)s", sql)
-
-
-_HEAD_DRIVER_SQL = {(dialect, key): _driver_sql(dialect, sql)
-                    for dialect in ("sqlite", "postgresql") for key, sql in _HEAD_BY.items()}
 
 
 def head(raw: Any, dialect: str, link: DigitalLink, serial_index: int | None,
@@ -194,9 +184,9 @@ def head(raw: Any, dialect: str, link: DigitalLink, serial_index: int | None,
     if dialect == "postgresql":
         row = _pg_head_row(raw, key, params)
     else:
-        cursor = raw.cursor()
+        cursor = raw.cursor()  # sqlite3 takes the :name parameters as written
         try:
-            row = cursor.execute(_HEAD_DRIVER_SQL[dialect, key], params).fetchone()
+            row = cursor.execute(_HEAD_BY[key], params).fetchone()
         finally:
             cursor.close()
     if row is None:

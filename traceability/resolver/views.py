@@ -304,7 +304,6 @@ def _unit_parts(res: Resolution, canonical: str, stats: Any, inspector: Any, cer
     warn = res.serial_state == SerialState.FORGED or bool(stats and stats.possible_copy)
     context = dict(res=res, code=canonical, stats=stats, inspector=inspector, cert=cert,
                    local=_local, warn=warn, report_url="/report?" + urlencode({"code": canonical}),
-                   form=None,
                    inspection_url=f"/oversight/inspections/new?product_id={res.product.id}"
                                   f"&code={quote(canonical)}" if res.product else "")
     html = current_app.jinja_env.get_template("resolver/_unit.html").render(context)
@@ -331,7 +330,11 @@ def _genuine_strings(locale: str) -> tuple[str, str, str, str]:
     cache = current_app.extensions.setdefault("genuine_strings", {})
     found = cache.get(locale)
     if found is None:
-        t = current_app.extensions["fast_gettext"]
+        fast_gettext = current_app.extensions["fast_gettext"]
+
+        def t(message: str) -> str:
+            return fast_gettext(message, locale)
+
         found = cache[locale] = (str(escape(t("Tem chính hãng."))), str(escape(t("Số sê-ri"))),
                                  t("Đã quét %(n)s lần, lần đầu lúc %(t)s."),
                                  str(escape(t("Nghi ngờ hàng giả? Báo cáo sản phẩm"))))
