@@ -237,9 +237,9 @@ def resolve(rest: str) -> Response:
     return _trace_page(res, canonical)
 
 
-def _client(locale: str | None = None) -> dict[str, Any]:
+def _client() -> dict[str, Any]:
     return {"remote_addr": request.remote_addr, "user_agent": request.environ.get("HTTP_USER_AGENT"),
-            "language": locale or str(get_locale() or "")}
+            "language": str(get_locale() or "")}
 
 
 def _report_form(code: str) -> ReportForm:
