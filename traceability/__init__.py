@@ -4,10 +4,11 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from typing import Any
+from urllib.parse import parse_qs
 
 from flask import Flask, request
 from werkzeug.datastructures import LanguageAccept
-from werkzeug.http import parse_accept_header
+from werkzeug.http import parse_accept_header, parse_cookie
 from werkzeug.routing import IntegerConverter
 
 from .config import check_secrets, load_config
@@ -59,26 +60,32 @@ def _install_template_gettext(app: Flask) -> None:
 
 
 def select_locale() -> str:
-    """?lang= beats the lang cookie beats Accept-Language; Vietnamese by default.
-
-    Reads the WSGI environ first: werkzeug builds an exception object for every missing
-    key looked up in request.args or request.cookies, which on the trace page added up."""
+    """?lang= beats the lang cookie beats Accept-Language; Vietnamese by default."""
     from flask import current_app, has_request_context
 
     if not has_request_context():  # CLI commands, mail jobs: the default language
         return current_app.config["BABEL_DEFAULT_LOCALE"]
-    languages = current_app.config["LANGUAGES"]
-    environ = request.environ
-    if "lang=" in environ.get("QUERY_STRING", ""):
-        chosen = request.args.get("lang")
+    return locale_from_environ(request.environ, current_app.config)
+
+
+def locale_from_environ(environ: dict[str, Any], config: Any) -> str:
+    """select_locale's choice read from a WSGI environ alone (the trace lane has no request).
+
+    Parses only what is there: werkzeug's request.args and request.cookies build an exception
+    object for every missing key looked up, which on the trace page added up."""
+    languages = config["LANGUAGES"]
+    query = environ.get("QUERY_STRING", "")
+    if "lang=" in query:
+        chosen = parse_qs(query).get("lang", [None])[0]
         if chosen in languages:
             return chosen
-    if "lang=" in environ.get("HTTP_COOKIE", ""):
-        chosen = request.cookies.get("lang")
+    cookie = environ.get("HTTP_COOKIE", "")
+    if "lang=" in cookie:
+        chosen = parse_cookie(cookie).get("lang")
         if chosen in languages:
             return chosen
     return _best_language(environ.get("HTTP_ACCEPT_LANGUAGE", ""), tuple(languages)) \
-        or current_app.config["BABEL_DEFAULT_LOCALE"]
+        or config["BABEL_DEFAULT_LOCALE"]
 
 
 @lru_cache(maxsize=512)
@@ -120,6 +127,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     api.ma_plugin.converter.add_attribute_function(_numeric_bounds)
 
     _register_blueprints(app)
+    from .resolver.lane import TraceLane
+
+    app.wsgi_app = TraceLane(app, app.wsgi_app)  # type: ignore[method-assign]
     # After api.init_app: flask-smorest's app-wide HTTPException handler would answer
     # public pages with JSON; ours keeps HTML outside /api/.
     register_error_handlers(app)

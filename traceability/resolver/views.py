@@ -26,6 +26,7 @@ from flask import (
 )
 from flask_babel import get_locale
 from markupsafe import Markup, escape
+from werkzeug.http import parse_etags
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -41,7 +42,7 @@ from ..clock import VIETNAM, local_today
 from ..errors import DomainError
 from ..extensions import db, limiter
 from ..gs1 import DigitalLink, GS1Error, build_uri, canonical_path, parse_path
-from .. import select_locale
+from .. import locale_from_environ
 from . import services
 from .cache import ShellCache
 from .models import ScanVerdict
@@ -71,14 +72,20 @@ def _base() -> str:
 
 
 def _raw_path() -> str:
+    return raw_path(request.environ)
+
+
+def raw_path(environ: dict[str, Any]) -> str:
     """The undecoded request path: a lot such as A%2FB must reach the parser still encoded."""
-    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
     if raw:
         path = raw.split("?", 1)[0]
         if path.startswith(("http://", "https://")):  # absolute-form request target
             path = "/" + path.split("/", 3)[3] if path.count("/") >= 3 else "/"
         return path
-    return quote(request.path, safe="/")
+    # PATH_INFO is the decoded path as latin-1 text (PEP 3333): back to bytes, then quoted.
+    return quote(environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", ""), safe="/",
+                 encoding="latin-1")
 
 
 def _linkset_header(path: str) -> str:
@@ -198,7 +205,7 @@ def resolve(rest: str) -> Response:
         return _syntax_error(exc, path)
     canonical = canonical_path(link)
     if "linkType" not in request.args and not _wants_linkset() and not _inspector_session():
-        fast = _fast_trace_page(link, canonical)
+        fast = fast_trace_page(request.environ, link, canonical, render=True)
         if fast is not None:
             return fast
     res = services.resolve(link)
@@ -356,11 +363,17 @@ def _page_response(shell: str, head_html: str, tail_html: str, *, cacheable: boo
     return response
 
 
-def _fast_trace_page(link: DigitalLink, canonical: str) -> Response | None:
+def fast_trace_page(environ: dict[str, Any], link: DigitalLink, canonical: str, *,
+                    render: bool) -> Response | None:
     """The common case in one statement: a known product, a known lot, a genuine serial, an
     anonymous reader. One query on a raw autocommit connection reads everything (no ORM,
     no BEGIN/COMMIT round trips); the scan goes to the scan log's batched writer. Anything
-    else (forged, unknown, walk-up, inspector) returns None and takes the full path."""
+    else (forged, unknown, walk-up, inspector) returns None and takes the full path.
+
+    Reads the WSGI environ only, so that the trace lane (lane.py) can call it before Flask
+    builds a request. Without `render` (no request context to render templates in) it
+    answers only what needs no template: a genuine unit under a cached page shell, and a
+    lot page's 304; the rest is left to the full path."""
     serial_index = None
     if link.serial is not None:
         if link.lot is None:
@@ -369,7 +382,6 @@ def _fast_trace_page(link: DigitalLink, canonical: str) -> Response | None:
             serial_index, _tag = services.get_signer().split(link.serial)
         except GS1Error:
             return None
-    environ = request.environ
     network = services.network_hash(environ.get("REMOTE_ADDR"))
     engine = _autocommit()
     pinned = _pinned_connection(engine)
@@ -385,23 +397,27 @@ def _fast_trace_page(link: DigitalLink, canonical: str) -> Response | None:
     if link.serial is not None and not services.serial_is_genuine(found, link.serial):
         return None
     today = local_today()
-    locale = select_locale()  # what get_locale() would parse, without Flask-Babel's proxies
+    locale = locale_from_environ(environ, current_app.config)  # what get_locale() would say
     key = _shell_key(found.stamps, today, locale)
     cacheable = link.serial is None
     verdict = ScanVerdict.GENUINE if serial_index is not None else ScanVerdict.LOT
     if cacheable and "HTTP_IF_NONE_MATCH" in environ \
-            and request.if_none_match.contains(key):  # key doubles as the ETag
-        response = make_response("", 304)
+            and parse_etags(environ["HTTP_IF_NONE_MATCH"]).contains(key):  # key is the ETag
+        response = Response("", 304)
         response.set_etag(key)
         response.last_modified = found.changed
     else:
         shell = shell_cache().get(key)
+        genuine = serial_index is not None and found.stats is not None \
+            and not found.stats.possible_copy
+        if not render and (shell is None or not genuine):
+            return None
         res = None
         if shell is None:
             res = services.resolve(link)
             shell = _render_shell(res, today)
             shell_cache().put(key, shell)
-        if serial_index is not None and found.stats is not None and not found.stats.possible_copy:
+        if genuine:
             head_html, tail_html = _genuine_parts(link.serial or "", found.stats, canonical, locale)
         else:
             unit_res = res or Resolution(link=link, product=None, serial_index=serial_index,
@@ -452,7 +468,14 @@ def _autocommit() -> Any:
     if engine is None:
         options: dict[str, Any] = {"isolation_level": "AUTOCOMMIT", "pool_reset_on_return": None}
         if db.engine.dialect.name == "postgresql":
-            options.update(pool_size=2, max_overflow=4)
+            # The head query is prepared once per connection; PostgreSQL's default plans it
+            # anew for each of the first five runs and then weighs a generic plan against
+            # the custom ones, re-planning whenever it judges that cheaper. Its plan is all
+            # unique-index lookups whatever the parameters, and planning costs five times
+            # the execution (0.35 vs 0.55 ms per query in pgbench), so the generic plan
+            # is forced. It uses the (batch_id, serial_index) index even on an empty table.
+            options.update(pool_size=2, max_overflow=4, connect_args={
+                "options": "-c plan_cache_mode=force_generic_plan"})
         engine = current_app.extensions["trace_autocommit"] = sa.create_engine(
             db.engine.url, **options)
     return engine
