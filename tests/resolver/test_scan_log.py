@@ -151,6 +151,26 @@ def test_a_refused_row_is_dropped_and_the_rest_written(app, shelf, caplog):
     log.close()
 
 
+def test_a_dropped_connection_costs_one_failed_write(app, shelf):
+    """The write path has no pre-ping: a connection the server dropped fails one write,
+    which keeps its rows, and the next write goes through a new connection."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite connections are files: nothing can drop them")
+    log = ScanLog(db.engine.url, 3600)
+    log.add(_row("/01/first"))
+    assert log.flush() == 1
+    db.session.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                               "WHERE application_name = :name AND datname = current_database()"),
+                       {"name": scanlog.APPLICATION_NAME})
+    db.session.commit()
+    log.add(_row("/01/second"))
+    with pytest.raises(db.engine.dialect.loaded_dbapi.OperationalError):
+        log.flush()
+    assert log.flush() == 1
+    assert [s.code for s in _scans()] == ["/01/first", "/01/second"]
+    log.close()
+
+
 def test_a_request_writes_the_due_batch_after_its_response(app, client, shelf, batched, monkeypatch):
     """On a busy worker the writes are made by requests, after their response has been
     sent, not by a thread competing with them for the GIL."""

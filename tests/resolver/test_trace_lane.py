@@ -4,6 +4,7 @@ Flask. Whether Flask handled a request is told by its `request_started` signal."
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -113,3 +114,60 @@ def test_what_needs_more_than_the_fast_path_goes_to_flask(app, client, shelf, fl
     monkeypatch.setitem(app.config, "SCAN_COPY_MAX_SCANS", 1)
     assert "có thể đã bị sao chép" in client.get(shelf.unit_path(41)).get_data(as_text=True)
     assert len(flask_requests) == 7
+
+
+def test_lane_and_flask_route_answer_alike(app, client, shelf, flask_requests):
+    """The same requests through the lane and through Flask's route (an anonymous session
+    cookie sends them there): same status, headers and body, a 304 included."""
+    etag = client.get(shelf.lot_path).headers["ETag"]  # caches the batch's page shell
+    via_flask = app.test_client()
+    via_flask.set_cookie("session", "anonymous")
+    pairs = [
+        (client.get(shelf.lot_path, headers={"If-None-Match": etag}),
+         via_flask.get(shelf.lot_path, headers={"If-None-Match": etag}), "-", "-"),
+        (client.get(shelf.unit_path(43)), via_flask.get(shelf.unit_path(44)),
+         shelf.serial(43), shelf.serial(44)),
+        (client.head(shelf.unit_path(45)), via_flask.head(shelf.unit_path(46)),
+         shelf.serial(45), shelf.serial(46)),
+    ]
+    assert len(flask_requests) == 1 + 3  # the warm-up, then each pair's second request
+    for lane, by_flask, serial_a, serial_b in pairs:
+        assert lane.status_code == by_flask.status_code
+        assert sorted((k, _masked(v, serial_a)) for k, v in lane.headers.items()) \
+            == sorted((k, _masked(v, serial_b)) for k, v in by_flask.headers.items())
+        assert _masked(lane.get_data(as_text=True), serial_a) \
+            == _masked(by_flask.get_data(as_text=True), serial_b)
+    assert pairs[0][0].status_code == 304 and pairs[0][0].headers["Cache-Control"] == "no-cache"
+    assert pairs[2][0].get_data() == b"" and int(pairs[2][0].headers["Content-Length"]) > 1000
+
+
+def test_lane_needs_no_context_of_the_callers(app, client, shelf, monkeypatch):
+    """A WSGI server calls the lane with no Flask context at all (the tests keep an
+    application context pushed): a request from a new thread has none either. The scan log
+    is written after the response, still outside any context."""
+    import threading
+
+    from traceability.resolver.scanlog import ScanLog
+    from traceability.resolver.services import scan_log
+
+    monkeypatch.setitem(app.config, "SCAN_LOG_FLUSH_SECONDS", 3600)  # production: batched
+    monkeypatch.setattr(ScanLog, "_start", lambda self: None)  # no writer thread
+    app.extensions.pop("scan_log", None)
+    client.get(shelf.unit_path(47)).close()  # caches the page shell; its scan waits
+    scan_log()._due_at = time.monotonic() - 0.001  # ...and is due now
+    results = []
+    path = shelf.unit_path(48)
+
+    def scan() -> None:
+        response = client.get(path)
+        response.close()  # what the WSGI server does once the body is sent
+        results.append(response)
+
+    worker = threading.Thread(target=scan)
+    worker.start()
+    worker.join()
+    assert results[0].status_code == 200
+    assert "Tem chính hãng" in results[0].get_data(as_text=True)
+    db.session.rollback()
+    assert db.session.scalars(sa.select(Scan.serial_index).order_by(Scan.id)).all() == [47, 48]
+    app.extensions.pop("scan_log").close()

@@ -296,6 +296,8 @@ def _check_qualifier_position(
 
 def _parse_attributes(query: str) -> dict[str, str]:
     attributes: dict[str, str] = {}
+    if not query:
+        return attributes
     # The Digital Link grammar separates query parameters with "&" or ";".
     for parameter in re.split(r"[&;]", query.removeprefix("?")):
         key, _, value = parameter.partition("=")
@@ -342,6 +344,8 @@ def _date_attribute(ai: str, value: str) -> str:
 
 
 def _decode_segment(raw: str) -> str:
+    if "%" not in raw:
+        return raw  # the common case: nothing to decode
     bad = _BAD_PERCENT_ESCAPE.search(raw)
     if bad:
         raise _path_error(
@@ -354,6 +358,8 @@ def _decode_segment(raw: str) -> str:
 
 
 def _validate_set_82(value: str, element: _Element) -> str:
+    if 0 < len(value) <= QUALIFIER_MAX_LENGTH and SET_82.issuperset(value):
+        return value  # valid: the checks below only find out what to say
     label = element.label_vi.capitalize()
     if not value:
         raise GS1Error(

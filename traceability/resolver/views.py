@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -26,7 +27,8 @@ from flask import (
 )
 from flask_babel import get_locale
 from markupsafe import Markup, escape
-from werkzeug.http import parse_etags
+from werkzeug.http import http_date, parse_etags, quote_etag
+from werkzeug.wsgi import ClosingIterator
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -95,19 +97,26 @@ def _linkset_header(path: str) -> str:
 VARY = ("Accept", "Accept-Language", "Cookie")
 
 
+CORS_HEADERS = (("Access-Control-Allow-Origin", "*"),
+                ("Access-Control-Expose-Headers", "Link, ETag, Location"))
+
+
 def _finish(response: Response, path: str) -> Response:
     headers = response.headers
-    headers["Access-Control-Allow-Origin"] = "*"
-    headers["Access-Control-Expose-Headers"] = "Link, ETag, Location"
+    headers.update(CORS_HEADERS)
     headers.add("Link", _linkset_header(path))
     if "Vary" in headers:
         response.vary.update(VARY)
     else:
         headers["Vary"] = ", ".join(VARY)
+    _flush_after(response)
+    return response
+
+
+def _flush_after(response: Response) -> None:
     scans = services.scan_log()
     if scans.due():  # written once this response is out, by this thread (see scanlog.py)
         response.call_on_close(scans.flush_if_due)
-    return response
 
 
 def _wants_json() -> bool:
@@ -207,7 +216,7 @@ def resolve(rest: str) -> Response:
     if "linkType" not in request.args and not _wants_linkset() and not _inspector_session():
         fast = fast_trace_page(request.environ, link, canonical, render=True)
         if fast is not None:
-            return fast
+            return fast.response()
     res = services.resolve(link)
 
     if res.product is None:
@@ -364,7 +373,7 @@ def _page_response(shell: str, head_html: str, tail_html: str, *, cacheable: boo
 
 
 def fast_trace_page(environ: dict[str, Any], link: DigitalLink, canonical: str, *,
-                    render: bool) -> Response | None:
+                    render: bool) -> FastPage | None:
     """The common case in one statement: a known product, a known lot, a genuine serial, an
     anonymous reader. One query on a raw autocommit connection reads everything (no ORM,
     no BEGIN/COMMIT round trips); the scan goes to the scan log's batched writer. Anything
@@ -403,9 +412,8 @@ def fast_trace_page(environ: dict[str, Any], link: DigitalLink, canonical: str, 
     verdict = ScanVerdict.GENUINE if serial_index is not None else ScanVerdict.LOT
     if cacheable and "HTTP_IF_NONE_MATCH" in environ \
             and parse_etags(environ["HTTP_IF_NONE_MATCH"]).contains(key):  # key is the ETag
-        response = Response("", 304)
-        response.set_etag(key)
-        response.last_modified = found.changed
+        # What werkzeug keeps of a 304: no entity headers (Content-*, Last-Modified).
+        page = FastPage(304, [("ETag", quote_etag(key)), ("Cache-Control", "no-cache")], b"")
     else:
         shell = shell_cache().get(key)
         genuine = serial_index is not None and found.stats is not None \
@@ -423,12 +431,49 @@ def fast_trace_page(environ: dict[str, Any], link: DigitalLink, canonical: str, 
             unit_res = res or Resolution(link=link, product=None, serial_index=serial_index,
                                          serial_state=SerialState.GENUINE if serial_index else None)
             head_html, tail_html = _unit_parts(unit_res, canonical, found.stats, None, {})
-        response = _page_response(shell, head_html, tail_html, cacheable=cacheable, etag=key,
-                                  last_modified=found.changed if cacheable else None, private=False)
+        body = shell.replace(HEAD_MARK, head_html, 1).replace(TAIL_MARK, tail_html, 1).encode()
+        headers = [("Content-Type", "text/html; charset=utf-8"),
+                   ("Content-Length", str(len(body)))]
+        if cacheable:
+            headers += [("ETag", quote_etag(key)), ("Last-Modified", http_date(found.changed)),
+                        ("Cache-Control", "no-cache")]
+        else:
+            headers.append(("Cache-Control", "no-store"))
+        page = FastPage(200, headers, body)
+    page.headers += [*CORS_HEADERS, ("Link", _linkset_header(canonical)), ("Vary", ", ".join(VARY))]
+    page.scans = services.scan_log()
     services.insert_scan(canonical, product_id=found.product_id, batch_id=found.batch_id,
                          serial_index=serial_index, verdict=verdict, network=network,
                          remote_addr=None, user_agent=environ.get("HTTP_USER_AGENT"), language=locale)
-    return _finish(response, canonical)
+    return page
+
+
+@dataclass
+class FastPage:
+    """A fast-path answer as plain WSGI parts: the lane sends them as they are (a werkzeug
+    Response, its Headers object and its header checks cost as much as the page's query)."""
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    scans: Any = None  # this process's scan log: the lane sends the page outside any context
+
+    def response(self) -> Response:
+        """The same page as a Flask response, for the Flask route."""
+        response = Response(self.body, self.status, self.headers)
+        if self.scans.due():
+            response.call_on_close(self.scans.flush_if_due)
+        return response
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        """The page as a WSGI application: the lane's answer."""
+        start_response(_STATUS_LINES[self.status], self.headers)
+        body = [] if environ.get("REQUEST_METHOD") == "HEAD" else [self.body]
+        if self.scans.due():  # written once this response is out (see scanlog.py)
+            return ClosingIterator(body, self.scans.flush_if_due)
+        return body
+
+
+_STATUS_LINES = {200: "200 OK", 304: "304 NOT MODIFIED"}
 
 
 class _Pinned(threading.local):
@@ -502,6 +547,8 @@ def _trace_page(res: Resolution, canonical: str) -> Response:
     if cacheable and request.if_none_match.contains(etag):
         response = make_response("", 304)
         response.set_etag(etag)
+        # A 304 carries the Cache-Control the 200 would have (RFC 9111, 4.3.4).
+        response.headers["Cache-Control"] = "private, no-cache" if inspector else "no-cache"
         _log_scan(res, canonical)
         return _finish(response, canonical)
     cert = services.certificate_view(res.certificate, today)
