@@ -166,6 +166,29 @@ GROUP BY p.id, p.updated_at, pr.name, pr.address, b.id, b.updated_at, b.lot,
 LIMIT 1
 """
 _HEAD_BY = {key: _HEAD_SQL.format(key=key) for key in ("gtin", "trace_code")}
+# PostgreSQL aggregates the unit's scans in a LATERAL subquery instead: grouping the joined
+# rows sorted them on the wide text columns too, a third of the query's time (pgbench, one
+# client, alternating runs: 0.35-0.39 vs 0.49-0.50 ms). SQLite has no LATERAL.
+_PG_HEAD_SQL = """
+SELECT p.id, p.updated_at, pr.name, pr.address,
+       (SELECT max(c.updated_at) FROM certificates c WHERE c.product_id = p.id),
+       b.id, b.updated_at, b.lot, r.id, r.subject, r.key_version,
+       s.n, s.networks, s.first_at, s.mine
+FROM products p
+JOIN producers pr ON pr.id = p.producer_id
+LEFT JOIN batches b ON b.product_id = p.id AND b.lot = :lot
+LEFT JOIN label_runs r ON r.batch_id = b.id AND r.level = 'unit'
+     AND r.first_index <= :idx AND r.first_index + r.count > :idx
+LEFT JOIN LATERAL (
+    SELECT count(sc.id) AS n, count(DISTINCT sc.network_hash) AS networks,
+           min(sc.at) AS first_at,
+           sum(CASE WHEN sc.network_hash = :mine THEN 1 ELSE 0 END) AS mine
+    FROM scans sc
+    WHERE sc.batch_id = b.id AND sc.serial_index = :idx AND sc.verdict = 'genuine'
+) s ON true
+WHERE p.{key} = :value
+LIMIT 1
+"""
 _STATS = sa.text("""
 SELECT count(id), count(DISTINCT network_hash), min(at),
        sum(CASE WHEN network_hash = :mine THEN 1 ELSE 0 END)
@@ -209,8 +232,8 @@ def head(raw: Any, dialect: str, link: DigitalLink, serial_index: int | None,
 # 15 typed columns) cost more client CPU than the query itself; timestamps stay text here,
 # as they come from SQLite, and are parsed only where a page needs them.
 _PG_PARAMS = ("lot", "idx", "mine", "value")
-_PG_HEAD = {key: re.sub(r"(?<!:):([a-z_]+)", lambda m: f"${_PG_PARAMS.index(m.group(1)) + 1}", sql)
-            .encode() for key, sql in _HEAD_BY.items()}
+_PG_HEAD = {key: re.sub(r"(?<!:):([a-z_]+)", lambda m: f"${_PG_PARAMS.index(m.group(1)) + 1}",
+                        _PG_HEAD_SQL.format(key=key)).encode() for key in _HEAD_BY}
 _PG_INT_COLUMNS = (0, 5, 8, 10, 11, 12, 14)   # ids, key version and counts
 
 
