@@ -17,6 +17,7 @@ from urllib.parse import quote, urlencode
 import sqlalchemy as sa
 from flask import (
     Blueprint,
+    Flask,
     Response,
     current_app,
     jsonify,
@@ -69,8 +70,8 @@ class ReportForm(FlaskForm):
 
 # --- plumbing ---------------------------------------------------------------------------
 
-def _base() -> str:
-    return current_app.config["PUBLIC_BASE_URL"]
+def _base(app: Flask | None = None) -> str:
+    return (app or current_app).config["PUBLIC_BASE_URL"]
 
 
 def _raw_path() -> str:
@@ -90,8 +91,8 @@ def raw_path(environ: dict[str, Any]) -> str:
                  encoding="latin-1")
 
 
-def _linkset_header(path: str) -> str:
-    return f'<{_base()}{path}?linkType=linkset>; rel="linkset"; type="application/linkset+json"'
+def _linkset_header(path: str, app: Flask | None = None) -> str:
+    return f'<{_base(app)}{path}?linkType=linkset>; rel="linkset"; type="application/linkset+json"'
 
 
 VARY = ("Accept", "Accept-Language", "Cookie")
@@ -274,10 +275,11 @@ HEAD_MARK, TAIL_MARK = "<!--unit-head-->", "<!--unit-tail-->"
 UNIT_SPLIT = "<!--split-->"
 
 
-def shell_cache() -> ShellCache:
-    cache = current_app.extensions.get("trace_shells")
+def shell_cache(app: Flask | None = None) -> ShellCache:
+    extensions = (app or current_app).extensions
+    cache = extensions.get("trace_shells")
     if cache is None:
-        cache = current_app.extensions["trace_shells"] = ShellCache()
+        cache = extensions["trace_shells"] = ShellCache()
     return cache
 
 
@@ -327,11 +329,12 @@ def _unit_parts(res: Resolution, canonical: str, stats: Any, inspector: Any, cer
     return head_html, tail_html
 
 
-def _genuine_parts(serial: str, stats: Any, canonical: str, locale: str) -> tuple[str, str]:
+def _genuine_parts(serial: str, stats: Any, canonical: str, locale: str,
+                   app: Flask) -> tuple[str, str]:
     """The unit fragment of the commonest page (a genuine serial, no copy flag), formatted
     directly: it says the same as resolver/_unit.html does for that case, without a template
     render per scan."""
-    genuine, serial_label, scanned, report = _genuine_strings(locale)
+    genuine, serial_label, scanned, report = _genuine_strings(locale, app)
     first = _local(stats.first_at)
     scanned = scanned % {"n": stats.count, "t": f"{first:%H:%M %d/%m/%Y}"}
     head_html = (f'<p class="alert ok"><strong>{genuine}</strong> '
@@ -341,12 +344,12 @@ def _genuine_parts(serial: str, stats: Any, canonical: str, locale: str) -> tupl
     return head_html, tail_html
 
 
-def _genuine_strings(locale: str) -> tuple[str, str, str, str]:
+def _genuine_strings(locale: str, app: Flask) -> tuple[str, str, str, str]:
     """The genuine fragment's words in one language, looked up once per process."""
-    cache = current_app.extensions.setdefault("genuine_strings", {})
+    cache = app.extensions.setdefault("genuine_strings", {})
     found = cache.get(locale)
     if found is None:
-        fast_gettext = current_app.extensions["fast_gettext"]
+        fast_gettext = app.extensions["fast_gettext"]
 
         def t(message: str) -> str:
             return fast_gettext(message, locale)
@@ -383,19 +386,20 @@ def fast_trace_page(environ: dict[str, Any], link: DigitalLink, canonical: str, 
     builds a request. Without `render` (no request context to render templates in) it
     answers only what needs no template: a genuine unit under a cached page shell, and a
     lot page's 304; the rest is left to the full path."""
+    app = current_app._get_current_object()  # once: each proxy lookup costs microseconds
     serial_index = None
     if link.serial is not None:
         if link.lot is None:
             return None
         try:
-            serial_index, _tag = services.get_signer().split(link.serial)
+            serial_index, _tag = services.get_signer(app).split(link.serial)
         except GS1Error:
             return None
-    network = services.network_hash(environ.get("REMOTE_ADDR"))
-    engine = _autocommit()
-    pinned = _pinned_connection(engine)
+    network = services.network_hash(environ.get("REMOTE_ADDR"), app)
+    engine = _autocommit(app)
+    pinned = _pinned_connection(engine, app)
     try:
-        found = services.head(pinned.raw, engine.dialect.name, link, serial_index, network)
+        found = services.head(pinned.raw, engine.dialect.name, link, serial_index, network, app)
     except engine.dialect.loaded_dbapi.Error:
         # A dropped connection or a locked database: this connection is not trusted again,
         # and the full path (whose session pings and retries) answers.
@@ -403,10 +407,10 @@ def fast_trace_page(environ: dict[str, Any], link: DigitalLink, canonical: str, 
         return None
     if found is None or (link.lot is not None and found.batch_id is None):
         return None
-    if link.serial is not None and not services.serial_is_genuine(found, link.serial):
+    if link.serial is not None and not services.serial_is_genuine(found, link.serial, app):
         return None
     today = local_today()
-    locale = locale_from_environ(environ, current_app.config)  # what get_locale() would say
+    locale = locale_from_environ(environ, app.config)  # what get_locale() would say
     key = _shell_key(found.stamps, today, locale)
     cacheable = link.serial is None
     verdict = ScanVerdict.GENUINE if serial_index is not None else ScanVerdict.LOT
@@ -415,7 +419,7 @@ def fast_trace_page(environ: dict[str, Any], link: DigitalLink, canonical: str, 
         # What werkzeug keeps of a 304: no entity headers (Content-*, Last-Modified).
         page = FastPage(304, [("ETag", quote_etag(key)), ("Cache-Control", "no-cache")], b"")
     else:
-        shell = shell_cache().get(key)
+        shell = shell_cache(app).get(key)
         genuine = serial_index is not None and found.stats is not None \
             and not found.stats.possible_copy
         if not render and (shell is None or not genuine):
@@ -424,9 +428,10 @@ def fast_trace_page(environ: dict[str, Any], link: DigitalLink, canonical: str, 
         if shell is None:
             res = services.resolve(link)
             shell = _render_shell(res, today)
-            shell_cache().put(key, shell)
+            shell_cache(app).put(key, shell)
         if genuine:
-            head_html, tail_html = _genuine_parts(link.serial or "", found.stats, canonical, locale)
+            head_html, tail_html = _genuine_parts(link.serial or "", found.stats, canonical,
+                                                  locale, app)
         else:
             unit_res = res or Resolution(link=link, product=None, serial_index=serial_index,
                                          serial_state=SerialState.GENUINE if serial_index else None)
@@ -440,11 +445,13 @@ def fast_trace_page(environ: dict[str, Any], link: DigitalLink, canonical: str, 
         else:
             headers.append(("Cache-Control", "no-store"))
         page = FastPage(200, headers, body)
-    page.headers += [*CORS_HEADERS, ("Link", _linkset_header(canonical)), ("Vary", ", ".join(VARY))]
-    page.scans = services.scan_log()
+    page.headers += [*CORS_HEADERS, ("Link", _linkset_header(canonical, app)),
+                     ("Vary", ", ".join(VARY))]
+    page.scans = services.scan_log(app)
     services.insert_scan(canonical, product_id=found.product_id, batch_id=found.batch_id,
                          serial_index=serial_index, verdict=verdict, network=network,
-                         remote_addr=None, user_agent=environ.get("HTTP_USER_AGENT"), language=locale)
+                         remote_addr=None, user_agent=environ.get("HTTP_USER_AGENT"),
+                         language=locale, app=app)
     return page
 
 
@@ -494,22 +501,22 @@ class _Pinned(threading.local):
             raw.close()
 
 
-def _pinned_connection(engine: sa.Engine) -> _Pinned:
-    pinned = current_app.extensions.get("trace_connection")
+def _pinned_connection(engine: sa.Engine, app: Flask) -> _Pinned:
+    pinned = app.extensions.get("trace_connection")
     if pinned is None:
-        pinned = current_app.extensions["trace_connection"] = _Pinned()
+        pinned = app.extensions["trace_connection"] = _Pinned()
     if pinned.raw is None or pinned.pid != os.getpid():
         pinned.raw, pinned.pid = engine.raw_connection(), os.getpid()
     return pinned
 
 
-def _autocommit() -> Any:
+def _autocommit(app: Flask) -> Any:
     """An engine of the same database whose connections are in autocommit mode from the
     start (its own small pool: switching a pooled connection's isolation level on every
     checkout costs two extra statements, and with nothing written there is nothing to
     reset on return). No pre-ping: a dropped connection fails the first query, and the
     caller falls back to the full path, whose session pings. It only reads."""
-    engine = current_app.extensions.get("trace_autocommit")
+    engine = app.extensions.get("trace_autocommit")
     if engine is None:
         options: dict[str, Any] = {"isolation_level": "AUTOCOMMIT", "pool_reset_on_return": None}
         if db.engine.dialect.name == "postgresql":
