@@ -26,6 +26,7 @@ _SET_82_HINT = (
     "! \" % & ' ( ) * + , - . / : ; < = > ? _"
 )
 _BAD_PERCENT_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*")  # what quote() leaves as it is
 
 
 class _Element(NamedTuple):
@@ -198,7 +199,7 @@ def canonical_path(link: DigitalLink) -> str:
         if value is not None:
             # Only A-Z a-z 0-9 - . _ of set 82 may stay as they are; quote() with no safe
             # characters encodes every other one, "/" included, with upper-case hex.
-            segments += [ai, quote(value, safe="")]
+            segments += [ai, value if _UNRESERVED.fullmatch(value) else quote(value, safe="")]
     return "/".join(segments)
 
 
@@ -276,6 +277,8 @@ def _check_qualifier_position(
             f"Mã AI {ai} ({label_vi}) xuất hiện hai lần trong đường dẫn.",
             f"AI {ai} appears twice in the path.",
         )
+    if ai in allowed and all(allowed.index(a) < allowed.index(ai) for a in seen):
+        return  # in its place: the checks below only find out what to say
     order_vi = ", ".join(f"{a} ({_QUALIFIERS[a].label_vi})" for a in allowed)
     if ai not in allowed:
         after_vi = "GTIN" if primary == GTIN_KEY else "mã truy xuất"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 from traceability.gs1.errors import GS1Error, show_char
 
@@ -24,11 +25,13 @@ def check_digit(body: str) -> str:
     return str(-total % 10)
 
 
+@lru_cache(maxsize=4096)
 def normalize_gtin(value: str) -> str:
     """Validate a GTIN-8, -12, -13 or -14 and return its 14-digit form.
 
     Nothing is stripped: a space is reported like any other bad character, so forms should
-    strip their input first.
+    strip their input first. Valid GTINs are remembered (a province has a few thousand
+    products, and every scan of a label checks its GTIN); a bad one raises each time.
     """
     gtin = value
     if not gtin:

@@ -4,7 +4,7 @@ Nearly every request a label brings is the same: an anonymous phone opening a ge
 trace page. Flask's request machinery around that page (a request context, URL matching,
 the rate limiter's and CSRF's before-request hooks, the session, teardown) cost as much CPU
 as the page itself. This WSGI middleware hands such a request straight to the resolver's fast
-path (views.fast_trace_page) under an application context only; whatever the fast path does
+path (views.fast_trace_page), without any Flask context; whatever the fast path does
 not answer — a signed-in reader (who may be an inspector), a linkset or link type request,
 a syntax error, a forged or copied serial, a page shell not cached yet, any error — goes on
 to Flask unchanged, which answers it exactly as before.
@@ -51,9 +51,15 @@ class TraceLane:
             link = parse_path(raw_path(environ), query)
         except GS1Error:
             return None  # Flask's route explains the error (400)
+        app = self.app
         try:
-            with self.app.app_context():
-                return fast_trace_page(environ, link, canonical_path(link), render=False)
+            if "trace_autocommit" in app.extensions and "scan_log" in app.extensions:
+                # The fast path takes `app` as an argument and needs no context (pushing
+                # and popping one cost a tenth of the lane's time) once this process's
+                # read engine and scan log exist; making them needs one.
+                return fast_trace_page(environ, link, canonical_path(link), render=False, app=app)
+            with app.app_context():
+                return fast_trace_page(environ, link, canonical_path(link), render=False, app=app)
         except Exception:  # noqa: BLE001 -- Flask's path answers (and reports) instead
             self.app.logger.exception("trace lane failed for %s; answering through Flask",
                                       environ.get("PATH_INFO"))

@@ -376,7 +376,7 @@ def _page_response(shell: str, head_html: str, tail_html: str, *, cacheable: boo
 
 
 def fast_trace_page(environ: dict[str, Any], link: DigitalLink, canonical: str, *,
-                    render: bool) -> FastPage | None:
+                    render: bool, app: Flask | None = None) -> FastPage | None:
     """The common case in one statement: a known product, a known lot, a genuine serial, an
     anonymous reader. One query on a raw autocommit connection reads everything (no ORM,
     no BEGIN/COMMIT round trips); the scan goes to the scan log's batched writer. Anything
@@ -385,8 +385,10 @@ def fast_trace_page(environ: dict[str, Any], link: DigitalLink, canonical: str, 
     Reads the WSGI environ only, so that the trace lane (lane.py) can call it before Flask
     builds a request. Without `render` (no request context to render templates in) it
     answers only what needs no template: a genuine unit under a cached page shell, and a
-    lot page's 304; the rest is left to the full path."""
-    app = current_app._get_current_object()  # once: each proxy lookup costs microseconds
+    lot page's 304; the rest is left to the full path. With `app` given and this process's
+    read engine and scan log made, it runs without any Flask context."""
+    # Passed down, not looked up through current_app: each proxy lookup costs microseconds.
+    app = app or current_app._get_current_object()
     serial_index = None
     if link.serial is not None:
         if link.lot is None:
