@@ -39,3 +39,22 @@ def test_a_lost_prepared_statement_is_prepared_again(app, client, shelf):
         pinned.raw.driver_connection.pgconn.exec_(b"DEALLOCATE ALL")
     assert "Đã quét 2 lần" in _page(client, shelf.unit_path(3))
     assert "Đã quét 3 lần" in _page(client, shelf.unit_path(3))
+
+
+def test_the_head_query_never_reads_the_whole_scans_table(app, client, shelf):
+    """The trace read is a prepared statement with one generic plan per connection. Made
+    while the scans table was empty and analyzed, that plan once read the whole table on
+    every scan ever after; the connection now rules sequential scans out."""
+    import pytest
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's plan cache; SQLite plans each statement on its own")
+    db.session.execute(sa.text("ANALYZE scans"))  # empty: the worst case for a cached plan
+    db.session.commit()
+    _page(client, shelf.unit_path(4))  # prepares the head query on the pinned connection
+    cursor = app.extensions["trace_connection"].raw.cursor()
+    cursor.execute(f"EXPLAIN EXECUTE ocop_trace_head_gtin('{shelf.batch.lot}', 4, NULL, "
+                   f"'{shelf.product.gtin}')")
+    plan = "\n".join(row[0] for row in cursor.fetchall())
+    cursor.close()
+    assert "ix_scans_batch_serial" in plan and "Seq Scan" not in plan, plan
