@@ -29,3 +29,9 @@ def test_postgres_urls_use_the_psycopg3_driver():
     assert normalize_database_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
     assert normalize_database_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
     assert normalize_database_url("sqlite:///x") == "sqlite:///x"
+
+
+def test_trusted_proxies_must_be_a_count(monkeypatch):
+    monkeypatch.setenv("TRUSTED_PROXIES", "yes")
+    with pytest.raises(ConfigError, match="TRUSTED_PROXIES"):
+        create_app({"TESTING": True})

@@ -130,6 +130,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .resolver.lane import TraceLane
 
     app.wsgi_app = TraceLane(app, app.wsgi_app)  # type: ignore[method-assign]
+    if app.config.get("TRUSTED_PROXIES"):
+        # Outermost, so that the lane, the rate limits and the scans' network hashes all
+        # see the client's address, not the proxy's.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     # After api.init_app: flask-smorest's app-wide HTTPException handler would answer
     # public pages with JSON; ours keeps HTML outside /api/.
     register_error_handlers(app)
