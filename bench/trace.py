@@ -6,7 +6,7 @@ Usage: .venv/bin/python bench/trace.py [--duration 10] [--rounds 3] [--connectio
 For each database it migrates a fresh database, loads the demo (15 batches with a 100-label
 unit run each), starts gunicorn (2 workers, production settings), and loads with wrk
 (Debian package `wrk`, a C load generator, so it does not eat the two cores):
-  (a) GET /healthz, a constant string from the same app;
+  (a) GET /livez, a constant string from the same app;
   (b) unit-label trace pages picked at random from 31,500 different genuine serials (the
       demo's runs plus 2,000 more units per batch), each request resolving the code,
       verifying its tag, logging the scan and counting the unit's scans.
@@ -23,6 +23,7 @@ import re
 import shutil
 import signal
 import socket
+import secrets
 import statistics
 import subprocess
 import sys
@@ -128,7 +129,7 @@ def run_wrk(wrk: str, url: str, duration: int, connections: int, lua: Path | Non
 def bench_database(name: str, database_url: str, args: argparse.Namespace, wrk: str) -> float:
     port = free_port()
     workdir = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
-    env = {**os.environ, "APP_ENV": "production", "SECRET_KEY": uuid.uuid4().hex,
+    env = {**os.environ, "APP_ENV": "production", "SECRET_KEY": secrets.token_urlsafe(48),
            "SERIAL_KEYS": "1:" + uuid.uuid4().hex + uuid.uuid4().hex,
            "DATABASE_URL": database_url, "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
            "SESSION_COOKIE_SECURE": "1", "DEMO_PASSWORD": uuid.uuid4().hex}
@@ -144,11 +145,11 @@ def bench_database(name: str, database_url: str, args: argparse.Namespace, wrk: 
             except OSError:
                 time.sleep(0.1)
         base = f"http://127.0.0.1:{port}"
-        run_wrk(wrk, base + "/healthz", 2, args.connections)            # warm-up
+        run_wrk(wrk, base + "/livez", 2, args.connections)            # warm-up
         run_wrk(wrk, base + "/", 2, args.connections, lua)
         rounds = []
         for number in range(1, args.rounds + 1):
-            constant = run_wrk(wrk, base + "/healthz", args.duration, args.connections)
+            constant = run_wrk(wrk, base + "/livez", args.duration, args.connections)
             trace = run_wrk(wrk, base + "/", args.duration, args.connections, lua)
             rounds.append((constant, trace))
             show(f"{name} #{number}", constant, trace)
@@ -163,7 +164,7 @@ def bench_database(name: str, database_url: str, args: argparse.Namespace, wrk: 
 
 
 def show(name: str, constant: dict, trace: dict) -> None:
-    for label, result in (("constant /healthz", constant), ("unit trace page", trace)):
+    for label, result in (("constant /livez", constant), ("unit trace page", trace)):
         print(f"{name:17} {label:18} {result['rps']:8.1f} req/s   p50 {result['p50']:6.1f} ms"
               f"   p99 {result['p99']:6.1f} ms   non-2xx {result['non2xx']:.0f}", flush=True)
 

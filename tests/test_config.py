@@ -17,11 +17,11 @@ def test_production_start_up_fails_clearly_without_secrets(monkeypatch):
 
 def test_production_start_up_works_with_secrets(monkeypatch, tmp_path):
     monkeypatch.setenv("APP_ENV", "production")
-    monkeypatch.setenv("SECRET_KEY", "x" * 32)
-    monkeypatch.setenv("SERIAL_KEYS", "1:" + "ab" * 16)
+    monkeypatch.setenv("SECRET_KEY", "q7Vd-2mK9xR_a8LpZ3wE0tYb6NcUfHj4sGiO1")
+    monkeypatch.setenv("SERIAL_KEYS", "1:" + "9f86d081884c7d659a2feaa0c55ad015")
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/p.sqlite3")
     app = create_app()
-    assert app.config["SECRET_KEY"] == "x" * 32
+    assert app.config["SECRET_KEY"] == "q7Vd-2mK9xR_a8LpZ3wE0tYb6NcUfHj4sGiO1"
     assert app.config["SESSION_COOKIE_SECURE"] is True
 
 

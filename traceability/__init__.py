@@ -11,7 +11,7 @@ from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header, parse_cookie
 from werkzeug.routing import IntegerConverter
 
-from .config import check_secrets, load_config
+from .config import check_secrets, check_serial_keys, load_config
 from .schemas_common import MAX_ID
 
 
@@ -109,6 +109,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config["APP_ENV"] = "test"
     if app.config["APP_ENV"] not in {"development", "test"}:
         check_secrets(app.config)
+    else:
+        check_serial_keys(app.config)
 
     from . import models  # noqa: F401  (every model registered before mappers configure)
     from .accounts import auth  # noqa: F401  (registers the login loaders)
@@ -130,6 +132,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .resolver.lane import TraceLane
 
     app.wsgi_app = TraceLane(app, app.wsgi_app)  # type: ignore[method-assign]
+    from .security import SecurityHeaders
+
+    # Around the lane, so that its pages carry the same headers as Flask's.
+    app.wsgi_app = SecurityHeaders(app, app.wsgi_app)  # type: ignore[method-assign]
     if app.config.get("TRUSTED_PROXIES"):
         # Outermost, so that the lane, the rate limits and the scans' network hashes all
         # see the client's address, not the proxy's.

@@ -10,6 +10,11 @@ _DEV_SECRET_KEY = "dev-only-not-secret"
 _DEV_SERIAL_KEYS = "1:ZGV2LW9ubHktc2VyaWFsLWtleS0x"  # base64 of "dev-only-serial-key-1"
 
 REQUIRED_SECRETS = ("SECRET_KEY", "SERIAL_KEYS")
+# A SECRET_KEY signs sessions and CSRF tokens and keys the scans' network hashes: it must be
+# long and random. These are refused outright (the development default, placeholders).
+MIN_SECRET_KEY_CHARS = 32
+MIN_SECRET_KEY_DISTINCT = 12
+KNOWN_SECRET_KEYS = frozenset({_DEV_SECRET_KEY, "changeme", "change-me", "secret", "dev", "x"})
 
 
 class ConfigError(RuntimeError):
@@ -102,3 +107,28 @@ def check_secrets(config: dict) -> None:
             + ". Set them in the environment (see README.md, 'Configuration'),"
             " or set APP_ENV=development for a local run."
         )
+    secret = config["SECRET_KEY"]
+    if secret in KNOWN_SECRET_KEYS or len(secret) < MIN_SECRET_KEY_CHARS \
+            or len(set(secret)) < MIN_SECRET_KEY_DISTINCT:
+        raise ConfigError(
+            f"SECRET_KEY is too weak: use at least {MIN_SECRET_KEY_CHARS} random characters,"
+            " for example the output of `python3 -c 'import secrets; print(secrets.token_urlsafe(48))'`"
+        )
+    if config["SERIAL_KEYS"] == _DEV_SERIAL_KEYS:
+        raise ConfigError("SERIAL_KEYS is the public development key: generate your own"
+                          " (see README.md, 'Configuration')")
+    check_serial_keys(config)
+
+
+def check_serial_keys(config: dict) -> None:
+    """Serial keys are parsed at start-up: a malformed or short key stops the service here,
+    not at the first unit scan."""
+    from .gs1 import parse_keys
+
+    try:
+        keys = parse_keys(config["SERIAL_KEYS"] or "")
+    except ValueError as exc:
+        raise ConfigError(f"SERIAL_KEYS: {exc}") from None
+    version = config.get("SERIAL_KEY_VERSION")
+    if version and version not in keys:
+        raise ConfigError(f"SERIAL_KEY_VERSION {version} is not among the versions in SERIAL_KEYS")

@@ -5,7 +5,7 @@ from typing import Any
 
 from flask import Flask, Request, Response, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 
@@ -62,8 +62,11 @@ _HTTP_CODES = {
     400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
     405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
     415: "unsupported_media_type", 422: "validation_failed", 429: "too_many_requests",
-    500: "internal_error",
+    500: "internal_error", 503: "service_unavailable",
 }
+# Seconds a client is asked to wait when the database is unreachable (a restart takes well
+# under one; the pool reconnects by itself on the next checkout).
+RETRY_AFTER_SECONDS = 2
 
 
 def _page_texts(status: int) -> tuple[str, str]:
@@ -75,6 +78,7 @@ def _page_texts(status: int) -> tuple[str, str]:
         405: (_("Phương thức không được hỗ trợ"), _("Trang này không nhận loại yêu cầu đó.")),
         413: (_("Tệp quá lớn"), _("Tệp gửi lên vượt quá dung lượng cho phép.")),
         429: (_("Quá nhiều yêu cầu"), _("Bạn thao tác quá nhanh. Vui lòng thử lại sau ít phút.")),
+        503: (_("Tạm thời gián đoạn"), _("Hệ thống đang bận hoặc đang khởi động lại. Vui lòng thử lại sau giây lát.")),
         500: (_("Lỗi hệ thống"), _("Đã có lỗi xảy ra. Chúng tôi đã ghi nhận và sẽ khắc phục.")),
     }
     return texts.get(status, (_("Lỗi"), _("Yêu cầu không thực hiện được.")))
@@ -119,7 +123,9 @@ def register_error_handlers(app: Flask) -> None:
         message = _http_message(exc)
         if errors:
             message = _("Dữ liệu không hợp lệ: %(fields)s.", fields=", ".join(sorted(map(str, errors))))
-        elif status not in (404, 405, 500) and exc.description and wants_json(request):
+        elif status not in (404, 405, 500) and exc.description \
+                and exc.description != type(exc).description and wants_json(request):
+            # Only a description the code set itself: Werkzeug's defaults are English.
             message = exc.description
         response = error_response(status, _HTTP_CODES.get(status, "error"), message, errors)
         original = exc.get_response().headers
@@ -138,6 +144,22 @@ def register_error_handlers(app: Flask) -> None:
         db.session.rollback()
         return error_response(422, "validation_failed",
                               _("Một giá trị vượt quá giới hạn mà hệ thống lưu được."))
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def handle_database_unavailable(exc: Exception):
+        """The database went away (a restart, a failover, a locked SQLite file): nothing was
+        committed, and the client may simply try again. The broken connection is already
+        invalidated, so the pool makes a new one for the next request."""
+        from .extensions import db
+
+        try:
+            db.session.rollback()
+        except SQLAlchemyError:
+            db.session.close()
+        response = error_response(503, "service_unavailable", _page_texts(503)[1])
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
 
     @app.errorhandler(InternalServerError)
     def handle_500(exc: InternalServerError):

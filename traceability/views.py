@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, jsonify, make_response, redirect, render_template, request, url_for
 
 from .extensions import db
 from .registry.models import Certificate, Producer, Product
@@ -32,10 +32,26 @@ def switch_language(code: str):
     return response
 
 
+@blp.get("/livez")
+def live():
+    """Liveness: the process answers. A constant (and the benchmark's baseline route)."""
+    return "ok", 200, {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}
+
+
 @blp.get("/healthz")
 def health():
-    """A constant answer for load balancers (and the benchmark's baseline route)."""
-    return "ok", 200, {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}
+    """Readiness for load balancers: the database answers a query, or this is a 503."""
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+        database, status = "ok", 200
+    except sa.exc.SQLAlchemyError:
+        db.session.rollback()
+        database, status = "unavailable", 503
+    headers = {"Cache-Control": "no-store"}
+    if status == 503:
+        headers["Retry-After"] = "5"
+    return jsonify({"status": "ok" if status == 200 else "unavailable", "database": database}), \
+        status, headers
 
 
 @blp.app_context_processor

@@ -58,9 +58,13 @@ def api_user() -> User:
     producer UI's download links.
     """
     from flask import abort, request
+    from flask_babel import gettext as _
     from flask_login import current_user
 
     if not current_user.is_authenticated:
+        if request.headers.get("Authorization", "").startswith("Bearer "):
+            abort(401, description=_("Mã truy cập (token) không hợp lệ, đã hết hạn hoặc đã bị thu hồi, "
+                                     "ví dụ sau khi bàn giao tài khoản. Hãy đăng nhập và tạo mã mới."))
         abort(401)
     if request.method not in ("GET", "HEAD", "OPTIONS") and not request.headers.get(
             "Authorization", "").startswith("Bearer "):

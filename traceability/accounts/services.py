@@ -106,15 +106,22 @@ def normalize_phone(value: str | None, field: str = "phone") -> str | None:
     return value
 
 
-def find_user_by_login(login: str) -> User | None:
-    """A user by e-mail, or by phone for representatives who signed up without e-mail."""
+def canonical_login(login: str | None) -> str:
+    """A login as stored: e-mails in lower case, phones without spaces, dots or dashes."""
     login = (login or "").strip()
     if "@" in login:
-        return db.session.scalar(sa.select(User).where(User.email == login.lower()))
-    phone = re.sub(r"[\s.\-()]", "", login)
-    if not phone:
+        return login.lower()
+    return re.sub(r"[\s.\-()]", "", login)
+
+
+def find_user_by_login(login: str) -> User | None:
+    """A user by e-mail, or by phone for representatives who signed up without e-mail."""
+    login = canonical_login(login)
+    if not login:
         return None
-    return db.session.scalars(sa.select(User).where(User.phone == phone).order_by(User.id)).first()
+    if "@" in login:
+        return db.session.scalar(sa.select(User).where(User.email == login))
+    return db.session.scalars(sa.select(User).where(User.phone == login).order_by(User.id)).first()
 
 
 def authenticate(login: str, password: str) -> User:

@@ -82,9 +82,13 @@ def _home_for(user: User) -> str:
 # ------------------------------------------------------------------------ sign-in
 
 def _login_keys(login: str) -> list[tuple[Any, str]]:
+    """Failures are counted per client address and per account: the account the login
+    resolves to, so that `0926 606 409` and `0926-606-409` are attempts at one account."""
     item = parse_limit(LOGIN_LIMIT)
+    user = services.find_user_by_login(login or "")
+    account = f"user/{user.id}" if user is not None else services.canonical_login(login)[:254]
     return [(item, f"login/ip/{request.remote_addr or '-'}"),
-            (item, f"login/account/{(login or '').strip().lower()[:254]}")]
+            (item, f"login/account/{account}")]
 
 
 def _login_locked(login: str) -> int | None:
