@@ -10,4 +10,4 @@ RUN pybabel compile -d traceability/translations \
     && useradd --system --home /app ocop && mkdir -p /app/instance && chown ocop /app/instance
 USER ocop
 EXPOSE 8000
-CMD ["sh", "-c", "flask db upgrade && exec gunicorn --workers ${WEB_CONCURRENCY:-2} --bind 0.0.0.0:8000 --worker-tmp-dir /dev/shm --access-logfile - wsgi:app"]
+CMD ["sh", "-c", "flask db upgrade && exec gunicorn --workers ${WEB_CONCURRENCY:-2} --bind 0.0.0.0:8000 --worker-tmp-dir /dev/shm wsgi:app"]

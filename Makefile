@@ -29,7 +29,7 @@ translations: $(VENV)/.installed
 run: install
 	APP_ENV=$${APP_ENV:-development} $(BIN)/flask db upgrade heads
 	APP_ENV=$${APP_ENV:-development} $(BIN)/flask demo-load
-	APP_ENV=$${APP_ENV:-development} $(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+	APP_ENV=$${APP_ENV:-development} $(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) wsgi:app
 
 # TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres make test  runs it on PostgreSQL.
 test: install-dev

@@ -1,0 +1,61 @@
+"""The access log of `make run` and the image (gunicorn.conf.py) holds no personal data:
+a real gunicorn serves a unit scan and a claim link, and its log is read back."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_gunicorn_access_log_has_no_address_agent_query_serial_or_claim_secret(database_url, tmp_path):
+    port = _free_port()
+    log = tmp_path / "access.log"
+    env = {**os.environ, "APP_ENV": "development", "DATABASE_URL": database_url,
+           "TRUSTED_PROXIES": "1"}
+    # The project's gunicorn.conf.py is read from the working directory, as in `make run`.
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "--workers", "1", "--bind",
+         f"127.0.0.1:{port}", "--access-logfile", str(log), "wsgi:app"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/livez", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        for path in ("/01/08938500000014/10/LOT-7/21/42ABCDEF?lang=en&ref=0926606409",
+                     "/claim/s3cr3t-claim-token"):
+            request = urllib.request.Request(base + path, headers={
+                "User-Agent": "Zalo-Android/Nguyen-Van-A", "X-Forwarded-For": "203.113.7.9",
+                "Referer": "https://zalo.me/chat/0926606409"})
+            try:
+                urllib.request.urlopen(request, timeout=5)
+            except urllib.error.HTTPError:
+                pass
+        for _ in range(50):
+            if log.exists() and log.read_text().count("\n") >= 3:
+                break
+            time.sleep(0.1)
+    finally:
+        server.terminate()
+        server.wait(10)
+    text = log.read_text()
+    assert "/01/08938500000014/10/LOT-7/21/-" in text  # the operator still sees the route
+    assert "/claim/-" in text
+    for personal in ("127.0.0.1", "203.113.7.9", "Zalo", "Nguyen", "42ABCDEF", "0926606409",
+                     "lang=en", "s3cr3t", "zalo.me"):
+        assert personal not in text, personal
