@@ -48,7 +48,9 @@ def load_config(instance_path: str) -> dict:
         "SERIAL_KEY_VERSION": int(env.get("SERIAL_KEY_VERSION", "0")) or None,
         "SQLALCHEMY_DATABASE_URI": normalize_database_url(env.get("DATABASE_URL") or default_db),
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
-        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # Shared by the workers of one host (see ratelimit_storage.py); Redis for several hosts.
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI")
+        or "sqlite:///" + str(Path(instance_path) / "ratelimits.sqlite3"),
         # How many reverse proxies stand in front and append to X-Forwarded-For/-Proto. 0
         # (the default) ignores those headers: anyone can send them.
         "TRUSTED_PROXIES": _count(env.get("TRUSTED_PROXIES"), "TRUSTED_PROXIES"),

@@ -1,4 +1,7 @@
-"""The access log of `make run` and the image (gunicorn.conf.py) holds no personal data:
+"""What `make run` and the image serve with, checked on a real gunicorn: an access log
+without personal data (gunicorn.conf.py), and rate limits shared by the workers.
+
+The access log holds no personal data:
 a real gunicorn serves a unit scan and a claim link, and its log is read back."""
 from __future__ import annotations
 
@@ -59,3 +62,42 @@ def test_gunicorn_access_log_has_no_address_agent_query_serial_or_claim_secret(d
     for personal in ("127.0.0.1", "203.113.7.9", "Zalo", "Nguyen", "42ABCDEF", "0926606409",
                      "lang=en", "s3cr3t", "zalo.me"):
         assert personal not in text, personal
+
+
+def test_rate_limits_hold_across_two_workers_on_the_embedded_default(database_url, tmp_path):
+    """`make run` serves with two workers and no Redis: /verify's 60 a minute must be 60 in
+    all, not 60 per worker (each worker counting in its own memory let 120 through)."""
+    port = _free_port()
+    env = {**os.environ, "APP_ENV": "development", "DATABASE_URL": database_url,
+           "RATELIMIT_STORAGE_URI": f"sqlite:///{tmp_path}/limits.sqlite3"}
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "--workers", "2", "--bind",
+         f"127.0.0.1:{port}", "--access-logfile", "/dev/null", "wsgi:app"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/livez", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        statuses = []
+        for _ in range(70):
+            try:
+                statuses.append(urllib.request.urlopen(
+                    base + "/verify/01/08938500000014", timeout=5).status)
+            except urllib.error.HTTPError as exc:
+                statuses.append(exc.code)
+    finally:
+        server.terminate()
+        server.wait(10)
+    assert statuses.count(429) == 10
+
+
+def test_the_default_rate_limit_store_is_a_file_shared_by_the_workers(monkeypatch):
+    from traceability.config import load_config
+
+    monkeypatch.delenv("RATELIMIT_STORAGE_URI", raising=False)
+    assert load_config("/srv/ocop/instance")["RATELIMIT_STORAGE_URI"] == \
+        "sqlite:////srv/ocop/instance/ratelimits.sqlite3"
