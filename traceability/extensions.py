@@ -27,6 +27,17 @@ class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
 
+def _text_parser() -> None:
+    """Every API argument goes through traceability.text's parser (NFC, no control
+    characters); flask-smorest reads the parser from this class attribute."""
+    from flask_smorest import Blueprint as ApiBlueprint
+
+    from .text import TextParser
+
+    ApiBlueprint.ARGUMENTS_PARSER = TextParser()
+
+
+_text_parser()
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 api = Api()
