@@ -23,6 +23,7 @@ from ..extensions import db
 from ..registry.models import Certificate, Producer, Product, Region, RegionLevel
 from ..registry.services import current_certificate
 from ..registry.status import EXPIRING_WITHIN_DAYS, NOTICE_DAYS_BEFORE_EXPIRY
+from ..render.cells import csv_text, xlsx_cell
 from ..resolver.models import CounterfeitReport, Scan
 from .models import Inspection
 from .services import GROUP_LABELS, OUTCOME_LABELS, STATUS_LABELS, require_officer
@@ -465,7 +466,7 @@ def report_xlsx(report: PeriodicReport) -> bytes:
             cell.fill = header_fill
             cell.alignment = Alignment(wrap_text=True, vertical="top")
         for row in section.rows:
-            ws.append([float(v) if hasattr(v, "as_tuple") else v for v in row])
+            ws.append([xlsx_cell(ws, float(v) if hasattr(v, "as_tuple") else v) for v in row])
         for index, column in enumerate(section.columns, start=1):
             letter = get_column_letter(index)
             fmt = NUMBER_FORMATS.get(column.kind)
@@ -488,7 +489,7 @@ def _csv_value(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, float):
         return f"{value:.4f}".rstrip("0").rstrip(".")
-    return "" if value is None else value
+    return "" if value is None else csv_text(value)
 
 
 def section_csv(section: Section) -> bytes:

@@ -23,6 +23,7 @@ import zxingcpp
 
 from traceability.render._pdf import PdfFont, StreamingPdfWriter
 from traceability.render._ttf import load_font
+from traceability.render.cells import csv_text
 from traceability.render.qr import check_ec, matrix_svg, qr_matrix
 
 _T = TypeVar("_T")
@@ -453,8 +454,8 @@ def labels_csv(labels: Iterable[Label], out: TextIO) -> int:
     writer.writerow(CSV_COLUMNS)
     count = 0
     for label in labels:
-        writer.writerow((label.url, label.product_name, label.lot,
-                         "" if label.serial is None else label.serial,
+        writer.writerow((label.url, csv_text(label.product_name), csv_text(label.lot),
+                         "" if label.serial is None else csv_text(label.serial),
                          "" if label.stars is None else label.stars))
         count += 1
     return count
