@@ -234,3 +234,30 @@ def test_a_missing_field_is_named_with_a_list_of_messages(client, farm, tokens):
     assert response.status_code == 422
     errors = response.get_json()["errors"]
     assert errors["lot"] == ["Trường này là bắt buộc."]
+
+
+@pytest.mark.parametrize("quantity", [1e30, "1e30", "1000000000", "-1", "NaN", "Infinity"])
+def test_a_quantity_the_database_cannot_hold_is_a_422_naming_it_and_writes_nothing(
+        client, farm, tokens, quantity):
+    import sqlalchemy as sa
+
+    from traceability.batches.models import Batch, DiaryEvent
+
+    def count(model):
+        return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+    events, batches = count(DiaryEvent), count(Batch)
+    step = call(client, "POST", f"/api/v1/batches/{farm.batch.id}/events", tokens["staff"],
+                json={"kind": "harvest", "quantity": quantity, "unit": "kg"})
+    batch = call(client, "POST", f"/api/v1/products/{farm.product.id}/batches", tokens["staff"],
+                 json={"lot": "TOI-LON", "quantity": quantity})
+    for response in (step, batch):
+        assert response.status_code == 422, response.get_json()
+        assert list(response.get_json()["errors"]) == ["quantity"]
+    assert (count(DiaryEvent), count(Batch)) == (events, batches)
+
+
+def test_the_largest_quantity_the_column_holds_is_accepted(client, farm, tokens):
+    step = call(client, "POST", f"/api/v1/batches/{farm.batch.id}/events", tokens["staff"],
+                json={"kind": "harvest", "quantity": "999999999.999", "unit": "kg"})
+    assert step.status_code == 201 and step.get_json()["quantity"] == "999999999.999"

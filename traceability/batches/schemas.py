@@ -1,6 +1,7 @@
 """Marshmallow schemas for batches, diary events, attachments, chain checks and EPCIS."""
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from flask import url_for
@@ -24,15 +25,24 @@ def _length(n: int) -> validate.Length:
     return validate.Length(max=n, error=_l("Tối đa {max} ký tự."))
 
 
+# Quantities are stored as NUMERIC(12, 3): below a billion, to the thousandth.
+MAX_QUANTITY = Decimal("999999999.999")
+
+
+def Quantity() -> fields.Decimal:  # noqa: N802  (reads like a field class)
+    """A positive quantity that the database column can hold (1e30 is a 422, not a 500)."""
+    return fields.Decimal(load_default=None, allow_none=True, places=3, error_messages=_NUM,
+                          validate=validate.Range(min=0, max=MAX_QUANTITY, min_inclusive=False,
+                                                  error=_l("Số lượng phải lớn hơn 0 và nhỏ hơn một tỷ.")))
+
+
 class BatchCreateSchema(Schema):
     lot = fields.Str(required=True, validate=validate.Length(min=1, max=20,
                      error=_l("Số lô gồm từ {min} đến {max} ký tự.")), error_messages=_STR,
                      metadata={"description": "Lot number (GS1 AI 10): 1-20 characters of set 82"})
     production_date = fields.Date(load_default=None, allow_none=True, error_messages=_DATE)
     expiry_date = fields.Date(load_default=None, allow_none=True, error_messages=_DATE)
-    quantity = fields.Decimal(load_default=None, allow_none=True, places=3, error_messages=_NUM,
-                              validate=validate.Range(min=0, min_inclusive=False,
-                                                      error=_l("Số lượng phải lớn hơn 0.")))
+    quantity = Quantity()
     unit = fields.Str(load_default=None, allow_none=True, validate=_length(20), error_messages=_STR)
 
     @validates_schema
@@ -78,9 +88,7 @@ class EventCreateSchema(Schema):
     longitude = fields.Decimal(load_default=None, allow_none=True, error_messages=_NUM,
                                validate=validate.Range(min=-180, max=180,
                                                        error=_l("Kinh độ phải từ {min} đến {max}.")))
-    quantity = fields.Decimal(load_default=None, allow_none=True, error_messages=_NUM,
-                              validate=validate.Range(min=0, min_inclusive=False,
-                                                      error=_l("Số lượng phải lớn hơn 0.")))
+    quantity = Quantity()
     unit = fields.Str(load_default=None, allow_none=True, validate=_length(20), error_messages=_STR)
     notes = fields.Str(load_default=None, allow_none=True, validate=_length(5000), error_messages=_STR)
     input_name = fields.Str(load_default=None, allow_none=True, validate=_length(120),
