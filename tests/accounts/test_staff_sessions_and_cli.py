@@ -14,18 +14,34 @@ from traceability.extensions import db
 PASSWORD = "mat-khau-du-dai-2026"
 
 
-def test_the_owner_adds_and_removes_staff_whose_producer_tokens_then_stop_working(client):
+def _accept(client, invite_url: str, password: str = PASSWORD, **extra):
+    """The invitee, on a phone of their own (a client with its own cookies)."""
+    path = invite_url.split("trace.example.vn", 1)[1]
+    return client.application.test_client().post(path, data={"full_name": "Phạm Văn Nhân", "password": password,
+                                   "password_confirm": password, **extra})
+
+
+def test_the_owner_invites_staff_who_join_by_the_link_and_whose_tokens_stop_when_removed(client):
     producer = make_producer()
     owner = make_user("producer", producer=producer)
     owner_token = make_token(owner)
     db.session.commit()
     auth = {"Authorization": f"Bearer {owner_token}"}
 
-    added = client.post(f"/api/v1/producers/{producer.id}/staff", headers=auth, json={
-        "email": "NhanVien@Example.vn", "full_name": "Phạm Văn Nhân", "password": PASSWORD})
-    assert added.status_code == 201, added.get_json()
+    invited = client.post(f"/api/v1/producers/{producer.id}/staff", headers=auth, json={
+        "email": "NhanVien@Example.vn", "full_name": "Phạm Văn Nhân"})
+    assert invited.status_code == 201, invited.get_json()
+    body = invited.get_json()
+    assert body["email"] == "nhanvien@example.vn" and body["state"] == "open"
+    # Nothing happens until the invitee acts: no account, no membership.
+    assert db.session.scalar(sa.select(User).where(User.email == "nhanvien@example.vn")) is None
+    listed = client.get(f"/api/v1/producers/{producer.id}/staff/invitations", headers=auth).get_json()
+    assert [i["id"] for i in listed] == [body["id"]] and "invite_url" not in listed[0]
+    joined = _accept(client, body["invite_url"])
+    assert joined.status_code == 302
     staff = db.session.scalars(sa.select(User).where(User.email == "nhanvien@example.vn")).one()
     assert staff.role == Role.PRODUCER
+    assert _accept(client, body["invite_url"]).status_code == 410   # one time only
     staff_token = make_token(staff, producer=producer)
     db.session.commit()
     staff_auth = {"Authorization": f"Bearer {staff_token}"}
@@ -33,8 +49,7 @@ def test_the_owner_adds_and_removes_staff_whose_producer_tokens_then_stop_workin
                         json={"representative": "Phạm Văn Nhân"}).status_code == 200
     # Staff may edit but not manage other staff.
     assert client.post(f"/api/v1/producers/{producer.id}/staff", headers=staff_auth,
-                       json={"email": "khac@example.vn", "full_name": "Khác", "password": PASSWORD}
-                       ).status_code == 403
+                       json={"email": "khac@example.vn"}).status_code == 403
 
     members = client.get(f"/api/v1/producers/{producer.id}/members", headers=auth).get_json()
     assert {m["role"] for m in members} == {"owner", "staff"}
@@ -46,29 +61,76 @@ def test_the_owner_adds_and_removes_staff_whose_producer_tokens_then_stop_workin
         sa.select(ApiToken.id).where(ApiToken.user_id == staff.id))).revoked_at is not None
 
 
-def test_adding_an_unknown_email_without_a_password_creates_nothing(client):
-    producer = make_producer()
+def test_an_invitation_says_nothing_about_whose_address_it_is(client):
+    """An official's, another producer's owner's and an unused address get the same answer."""
+    producer, other = make_producer(), make_producer()
     owner = make_user("producer", producer=producer)
+    make_user("officer", email="canbo@example.vn")
+    make_user("producer", producer=other, email="chu-khac@example.vn")
     token = make_token(owner)
     db.session.commit()
-    users = db.session.scalar(sa.select(sa.func.count(User.id)))
-    response = client.post(f"/api/v1/producers/{producer.id}/staff", json={"email": "moi@example.vn"},
-                           headers={"Authorization": f"Bearer {token}"})
-    assert response.status_code == 422 and "password" in response.get_json()["errors"]
-    assert db.session.scalar(sa.select(sa.func.count(User.id))) == users
+    auth = {"Authorization": f"Bearer {token}"}
+    answers = []
+    for email in ("canbo@example.vn", "chu-khac@example.vn", "chua-co@example.vn"):
+        response = client.post(f"/api/v1/producers/{producer.id}/staff", headers=auth, json={"email": email})
+        body = response.get_json()
+        answers.append((response.status_code, sorted(body), body["state"]))
+    assert answers[0] == answers[1] == answers[2] == (201, sorted(
+        ["id", "producer_id", "email", "full_name", "created_at", "expires_at", "state", "invite_url"]), "open")
+    assert db.session.scalar(sa.select(sa.func.count(Membership.id)).where(
+        Membership.producer_id == producer.id, Membership.role == MembershipRole.STAFF)) == 0
 
 
-def test_the_staff_page_lets_the_owner_add_staff(client):
+def test_an_existing_account_joins_only_with_its_own_password(client):
+    producer, other = make_producer(), make_producer()
+    owner = make_user("producer", producer=producer)
+    someone = make_user("producer", producer=other, email="chu-khac@example.vn",
+                        password_hash=services.hash_password(PASSWORD))
+    token = make_token(owner)
+    db.session.commit()
+    url = client.post(f"/api/v1/producers/{producer.id}/staff", json={"email": "chu-khac@example.vn"},
+                      headers={"Authorization": f"Bearer {token}"}).get_json()["invite_url"]
+    guessed = _accept(client, url, password="mat-khau-doan-mo-2026")
+    assert guessed.status_code == 422
+    assert "không đúng" in guessed.get_data(as_text=True)
+    assert _accept(client, url).status_code == 302
+    assert db.session.scalar(sa.select(Membership.role).where(
+        Membership.user_id == someone.id, Membership.producer_id == producer.id)) == MembershipRole.STAFF
+
+
+def test_an_official_cannot_join_a_producer_even_with_the_right_password(client):
+    producer = make_producer()
+    owner = make_user("producer", producer=producer)
+    make_user("officer", email="canbo@example.vn", password_hash=services.hash_password(PASSWORD))
+    token = make_token(owner)
+    db.session.commit()
+    url = client.post(f"/api/v1/producers/{producer.id}/staff", json={"email": "canbo@example.vn"},
+                      headers={"Authorization": f"Bearer {token}"}).get_json()["invite_url"]
+    refused = _accept(client, url)
+    assert refused.status_code == 409
+    assert db.session.scalar(sa.select(sa.func.count(Membership.id)).where(
+        Membership.producer_id == producer.id, Membership.role == MembershipRole.STAFF)) == 0
+
+
+def test_the_staff_page_invites_shows_the_link_once_and_cancels(client):
     producer = make_producer()
     owner = make_user("producer", producer=producer)
     login(client, owner)
     page = client.get(f"/account/producers/{producer.id}/staff")
-    assert page.status_code == 200 and "Thêm nhân viên" in page.get_data(as_text=True)
+    assert page.status_code == 200 and "Mời nhân viên" in page.get_data(as_text=True)
     posted = client.post(f"/account/producers/{producer.id}/staff", data={
-        "email": "nv2@example.vn", "full_name": "Nhân viên Hai", "password": PASSWORD})
-    assert posted.status_code == 302
-    assert db.session.scalar(sa.select(sa.func.count(Membership.id)).where(
-        Membership.producer_id == producer.id, Membership.role == MembershipRole.STAFF)) == 1
+        "email": "nv2@example.vn", "full_name": "Nhân viên Hai"})
+    text = posted.get_data(as_text=True)
+    assert posted.status_code == 200 and "/invite/" in text and "nv2@example.vn" in text
+    again = client.get(f"/account/producers/{producer.id}/staff").get_data(as_text=True)
+    assert "/invite/" not in again and "Lời mời đang chờ" in again
+    from traceability.accounts.models import StaffInvitation
+
+    invitation = db.session.scalar(sa.select(StaffInvitation))
+    cancelled = client.post(f"/account/producers/{producer.id}/staff/invitations/{invitation.id}/cancel")
+    assert cancelled.status_code == 302
+    db.session.refresh(invitation)
+    assert invitation.cancelled_at is not None
 
 
 def test_a_producer_limited_token_cannot_reach_another_producer_nor_mint_tokens(client):
@@ -171,3 +233,17 @@ def test_users_create_command_prompts_for_the_password(app):
         args=["users", "create", "--role", "admin", "--email", "x@example.vn"], input="ngan\nngan\n")
     assert short.exit_code != 0 and "ít nhất" in short.output
     assert db.session.scalar(sa.select(User.id).where(User.email == "x@example.vn")) is None
+
+
+def test_guessing_an_accounts_password_through_an_invitation_locks_like_the_sign_in(client):
+    producer, other = make_producer(), make_producer()
+    owner = make_user("producer", producer=producer)
+    make_user("producer", producer=other, email="chu-khac@example.vn",
+              password_hash=services.hash_password(PASSWORD))
+    token = make_token(owner)
+    db.session.commit()
+    url = client.post(f"/api/v1/producers/{producer.id}/staff", json={"email": "chu-khac@example.vn"},
+                      headers={"Authorization": f"Bearer {token}"}).get_json()["invite_url"]
+    codes = [_accept(client, url, password=f"doan-mat-khau-{n:04d}").status_code for n in range(5)]
+    assert codes == [422] * 5
+    assert _accept(client, url).status_code == 429   # even the right password waits now

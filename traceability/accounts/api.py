@@ -22,12 +22,14 @@ from .schemas import (
     MemberSchema,
     NewTokenSchema,
     StaffCreateSchema,
+    StaffInvitationCreatedSchema,
+    StaffInvitationSchema,
     TokenCreateSchema,
     TokenSchema,
     UserCreateSchema,
     UserSchema,
 )
-from . import services
+from . import invitations, services
 
 blp = Blueprint("accounts_api", __name__, url_prefix="/api/v1",
                 description="Accounts: users, personal API tokens, staff, handover of producer accounts.")
@@ -93,12 +95,35 @@ class Members(MethodView):
 @blp.route("/producers/<int:producer_id>/staff")
 class Staff(MethodView):
     @blp.arguments(StaffCreateSchema)
-    @blp.response(201, MemberSchema)
+    @blp.response(201, StaffInvitationCreatedSchema)
     def post(self, data: dict, producer_id: int):
-        """Add a staff member (owner)"""
-        membership = services.add_staff(api_user(), services.get_producer(producer_id), data)
+        """Invite a staff member (owner)
+
+        The answer is the same whatever the address: the person joins only after opening
+        `invite_url` and signing in with that address's account, or creating it."""
+        invitation, secret = invitations.invite_staff(api_user(), services.get_producer(producer_id), data)
         db.session.commit()
-        return membership
+        invitation.invite_url = invitations.invitation_url(secret)
+        return invitation
+
+
+@blp.route("/producers/<int:producer_id>/staff/invitations")
+class StaffInvitations(MethodView):
+    @blp.response(200, StaffInvitationSchema(many=True))
+    def get(self, producer_id: int):
+        """List a producer's open staff invitations (owner)"""
+        return invitations.invitations_of(api_user(), services.get_producer(producer_id))
+
+
+@blp.route("/producers/<int:producer_id>/staff/invitations/<int:invitation_id>")
+class StaffInvitationItem(MethodView):
+    @blp.response(200, StaffInvitationSchema)
+    def delete(self, producer_id: int, invitation_id: int):
+        """Cancel a staff invitation (owner)"""
+        invitation = invitations.cancel_invitation(api_user(), services.get_producer(producer_id),
+                                                   invitation_id)
+        db.session.commit()
+        return invitation
 
 
 @blp.route("/producers/<int:producer_id>/staff/<int:user_id>")

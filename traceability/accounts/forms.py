@@ -32,9 +32,14 @@ class TokenForm(FlaskForm):
 
 class StaffForm(FlaskForm):
     email = StringField(_l("Email của nhân viên"), validators=[DataRequired(_required), Length(max=254)])
-    full_name = StringField(_l("Họ và tên (nếu chưa có tài khoản)"), validators=[Optional(), Length(max=120)])
-    password = PasswordField(_l("Mật khẩu ban đầu (nếu chưa có tài khoản)"),
-                             validators=[Optional(), Length(max=MAX_PASSWORD_LENGTH)])
+    full_name = StringField(_l("Họ và tên"), validators=[Optional(), Length(max=120)])
+
+
+class InvitationForm(FlaskForm):
+    full_name = StringField(_l("Họ và tên"), validators=[Optional(), Length(max=120)])
+    password = PasswordField(_l("Mật khẩu"), validators=[DataRequired(_required), Length(max=MAX_PASSWORD_LENGTH)])
+    password_confirm = PasswordField(_l("Nhập lại mật khẩu"),
+                                     validators=[DataRequired(_required), Length(max=MAX_PASSWORD_LENGTH)])
 
 
 class HandoverForm(FlaskForm):

@@ -151,3 +151,31 @@ class AuditEntry(db.Model):
 
     def __repr__(self) -> str:
         return f"<AuditEntry {self.action} {self.object_type}:{self.object_id}>"
+
+
+class StaffInvitation(db.Model):
+    """An owner's invitation to join its producer as staff, accepted by the invitee.
+
+    Nobody becomes staff without consent: the owner names an e-mail and gets a one-time link
+    to pass on; the person who opens it signs in (or, for a new address, creates the
+    account) and only then becomes a member. The owner learns nothing about the address:
+    every invitation looks the same whether the e-mail has an account or not."""
+
+    __tablename__ = "staff_invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    producer_id: Mapped[int] = mapped_column(sa.ForeignKey("producers.id"), index=True)
+    invited_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    email: Mapped[str] = mapped_column(sa.String(254))
+    full_name: Mapped[Optional[str]] = mapped_column(sa.String(120))
+    secret_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(TZDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(TZDateTime)
+    accepted_at: Mapped[Optional[datetime]] = mapped_column(TZDateTime)
+    accepted_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id"))
+    cancelled_at: Mapped[Optional[datetime]] = mapped_column(TZDateTime)
+
+    producer: Mapped[Producer] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<StaffInvitation {self.id} producer={self.producer_id}>"

@@ -4,6 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from ..schemas_common import Id
+from .invitations import state_of as invitation_state
 from .models import Role
 from .services import CLAIM_DAYS_DEFAULT, CLAIM_DAYS_MAX, MAX_PASSWORD_LENGTH, HandoverStatus, claim_state, token_state
 
@@ -68,11 +69,24 @@ class MemberSchema(Schema):
 
 class StaffCreateSchema(Schema):
     email = fields.Str(required=True, validate=validate.Length(min=3, max=254))
-    full_name = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=120))
-    phone = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=20))
-    password = fields.Str(load_default=None, allow_none=True, load_only=True,
-                          validate=validate.Length(max=MAX_PASSWORD_LENGTH),
-                          metadata={"description": "Needed only when the e-mail has no account yet"})
+    full_name = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=120),
+                           metadata={"description": "Suggested name, for an address without an account"})
+
+
+class StaffInvitationSchema(Schema):
+    id = fields.Int(required=True)
+    producer_id = fields.Int(required=True)
+    email = fields.Str(required=True)
+    full_name = fields.Str(allow_none=True)
+    created_at = fields.DateTime(required=True)
+    expires_at = fields.DateTime(required=True)
+    state = fields.Function(lambda i: invitation_state(i).value, required=True,
+                            metadata={"enum": ["open", "accepted", "cancelled", "expired"]})
+
+
+class StaffInvitationCreatedSchema(StaffInvitationSchema):
+    invite_url = fields.Str(required=True, metadata={
+        "description": "The one-time link to pass on to the invitee; shown only in this answer"})
 
 
 class HandoverSchema(Schema):

@@ -393,31 +393,6 @@ def update_product(user: User, product: Product, data: dict[str, Any]) -> Produc
 
 # --------------------------------------------------------------------------- staff
 
-def add_staff(owner: User, producer: Producer, data: dict[str, Any]) -> Membership:
-    """The owner adds a staff member by e-mail, creating the account when it is new."""
-    require(owner, Action.MANAGE_STAFF, producer)
-    email = normalize_email(data.get("email"))
-    if email is None:
-        raise field_error("email", _("Vui lòng nhập email."))
-    user = db.session.scalar(sa.select(User).where(User.email == email))
-    if user is None:
-        password = data.get("password") or ""
-        check_password_rules(password)
-        user = _new_user(email=email, phone=normalize_phone(data.get("phone")),
-                         full_name=data.get("full_name") or "", password=password, role=Role.PRODUCER)
-    elif user.role != Role.PRODUCER:
-        raise field_error("email", _("Tài khoản này không phải tài khoản của chủ thể sản xuất."), Conflict)
-    membership = db.session.scalar(sa.select(Membership).where(
-        Membership.user_id == user.id, Membership.producer_id == producer.id, Membership.ended_at.is_(None)))
-    if membership is not None:
-        raise field_error("email", _("Người này đã là thành viên của chủ thể."), Conflict)
-    membership = Membership(user_id=user.id, producer_id=producer.id, role=MembershipRole.STAFF)
-    db.session.add(membership)
-    db.session.flush()
-    audit(owner, "staff.add", membership, producer_id=producer.id, user_id=user.id)
-    return membership
-
-
 def remove_staff(owner: User, producer: Producer, user_id: int) -> Membership:
     require(owner, Action.MANAGE_STAFF, producer)
     membership = db.session.scalar(sa.select(Membership).where(

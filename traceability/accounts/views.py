@@ -23,10 +23,10 @@ from limits import parse as parse_limit
 
 from ..errors import DomainError
 from ..extensions import db, limiter
-from .forms import ClaimForm, ConfirmForm, HandoverForm, LoginForm, StaffForm, TokenForm
+from .forms import ClaimForm, ConfirmForm, HandoverForm, InvitationForm, LoginForm, StaffForm, TokenForm
 from .models import Role, User
 from .permissions import Action, allowed_actions
-from . import services
+from . import invitations, services
 
 # cli_group=None: the commands are top-level (`flask demo-accounts`, `flask users create`).
 blp = Blueprint("accounts", __name__, cli_group=None)
@@ -230,11 +230,12 @@ def staff(producer_id: int):
     producer = services.get_producer(producer_id)
     members = services.members_of(user, producer)
     form = StaffForm()
-    status = 200
+    can_manage = Action.MANAGE_STAFF in allowed_actions(user, producer)
+    status, new_link = 200, None
     if form.validate_on_submit():
         try:
-            services.add_staff(user, producer, {"email": form.email.data, "full_name": form.full_name.data,
-                                                "password": form.password.data})
+            invitation, secret = invitations.invite_staff(
+                user, producer, {"email": form.email.data, "full_name": form.full_name.data})
         except DomainError as exc:
             db.session.rollback()
             if exc.status == 403:
@@ -243,12 +244,72 @@ def staff(producer_id: int):
             status = exc.status
         else:
             db.session.commit()
-            flash(_("Đã thêm nhân viên."), "ok")
-            return redirect(url_for("accounts.staff", producer_id=producer.id))
+            # Shown once, on this answer only: the page a reload brings does not repeat it.
+            new_link = (invitation, invitations.invitation_url(secret))
+            form = StaffForm(formdata=None)
     elif form.is_submitted():
         status = 400
+    pending = invitations.invitations_of(user, producer) if can_manage else []
     return render_template("accounts/staff.html", producer=producer, members=members, form=form,
-                           confirm=ConfirmForm(), can_manage=Action.MANAGE_STAFF in allowed_actions(user, producer)), status
+                           confirm=ConfirmForm(), can_manage=can_manage, pending=pending,
+                           new_link=new_link), status
+
+
+@blp.post("/account/producers/<int:producer_id>/staff/invitations/<int:invitation_id>/cancel")
+@login_required
+def cancel_invitation(producer_id: int, invitation_id: int):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    invitations.cancel_invitation(_me(), services.get_producer(producer_id), invitation_id)
+    db.session.commit()
+    flash(_("Đã hủy lời mời."), "ok")
+    return redirect(url_for("accounts.staff", producer_id=producer_id))
+
+
+@blp.route("/invite/<secret>", methods=["GET", "POST"])
+@limiter.shared_limit(CLAIM_LIMIT, scope="claim", methods=["POST"])
+def invitation(secret: str):
+    """The invitee's page: sign in with the invited address's password, or create the
+    account; either way the same form, so the link tells its holder nothing."""
+    try:
+        found = invitations.open_invitation(secret)
+    except invitations.InvitationGone as exc:
+        return render_template("accounts/claim_gone.html", message=exc.message), 410
+    if current_user.is_authenticated:
+        logout_user()  # the owner testing the link must not join as themself
+    form = InvitationForm()
+    if request.method == "GET" and found.full_name:
+        form.full_name.data = found.full_name
+    status = 200
+    if form.validate_on_submit():
+        wait = _login_locked(found.email)
+        if wait is not None:
+            form.password.errors = [_("Bạn đã đăng nhập sai quá nhiều lần. Tài khoản tạm khóa, "
+                                      "vui lòng thử lại sau %(seconds)d giây.", seconds=wait)]
+            response = Response(render_template("accounts/invitation.html", form=form,
+                                                 invitation=found), 429)
+            response.headers["Retry-After"] = str(wait)
+            return response
+        try:
+            member = invitations.accept_invitation(secret, {
+                "full_name": form.full_name.data, "password": form.password.data,
+                "password_confirm": form.password_confirm.data})
+        except invitations.InvitationGone as exc:
+            db.session.rollback()
+            return render_template("accounts/claim_gone.html", message=exc.message), 410
+        except DomainError as exc:
+            db.session.rollback()
+            _count_failed_login(found.email)
+            _form_errors(form, exc)
+            status = exc.status
+        else:
+            db.session.commit()
+            login_user(member)
+            flash(_("Bạn đã tham gia %(name)s với vai trò nhân viên.", name=found.producer.name), "ok")
+            return redirect(_home_for(member))
+    elif form.is_submitted():
+        status = 400
+    return render_template("accounts/invitation.html", form=form, invitation=found), status
 
 
 @blp.post("/account/producers/<int:producer_id>/staff/<int:user_id>/remove")
