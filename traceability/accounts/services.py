@@ -1,11 +1,10 @@
-"""Rules for accounts: passwords, sign-in, API tokens, staff, the handover claim and the audit log."""
+"""Rules for accounts: passwords, sign-in, API tokens, staff and the handover claim."""
 from __future__ import annotations
 
 import base64
 import enum
 import hashlib
 import hmac
-import json
 import re
 import secrets
 from dataclasses import dataclass
@@ -18,12 +17,13 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from flask import current_app
 from flask_babel import gettext as _
 
-from ..errors import Conflict, DomainError, Forbidden, InvalidState, NotFound, ValidationFailed, field_error
+from ..errors import Conflict, Forbidden, Gone, InvalidState, NotFound, ValidationFailed, field_error
 from ..extensions import db
 from ..models_base import utcnow
 from ..registry.models import Producer, Product, Region
+from ..services_common import audit, get_or_404
 from .auth import token_digest
-from .models import ApiToken, AuditEntry, Handover, Membership, MembershipRole, Role, User
+from .models import ApiToken, Handover, Membership, MembershipRole, Role, User
 from .permissions import Action, region_scope, require, require_role
 
 MIN_PASSWORD_LENGTH = 10
@@ -42,35 +42,6 @@ _PHONE = re.compile(r"^\+?\d{9,15}$")
 # Argon2id with the library's RFC 9106 defaults; a change of parameters here makes
 # check_needs_rehash() true and the next sign-in upgrades the stored hash.
 _hasher = PasswordHasher()
-
-
-class Gone(DomainError):
-    """The claim existed but can no longer be used (redeemed, cancelled or expired)."""
-
-    status = 410
-    code = "gone"
-
-
-# ---------------------------------------------------------------------------- audit
-
-def audit(actor: User | None, action: str, obj: Any, producer_id: int | None = None,
-          **details: Any) -> AuditEntry:
-    """Record who did what to which object; other domains call this too."""
-    if producer_id is None:
-        if isinstance(obj, Producer):
-            producer_id = obj.id
-        else:
-            producer_id = getattr(obj, "producer_id", None)
-    entry = AuditEntry(
-        actor_id=actor.id if actor is not None else None, action=action,
-        object_type=getattr(obj, "__tablename__", type(obj).__name__.lower()),
-        object_id=getattr(obj, "id", None), producer_id=producer_id,
-        # Dates and decimals become strings so any caller's details fit the JSON column.
-        details=json.loads(json.dumps(details, default=str, ensure_ascii=False)),
-    )
-    db.session.add(entry)
-    db.session.flush()
-    return entry
 
 
 # ------------------------------------------------------------------ users, passwords
@@ -269,10 +240,7 @@ def token_state(token: ApiToken, now: datetime | None = None) -> str:
 # ----------------------------------------------------------------------- producers
 
 def get_producer(producer_id: int) -> Producer:
-    producer = db.session.get(Producer, producer_id)
-    if producer is None:
-        raise NotFound(_("Không tìm thấy chủ thể #%(id)d.", id=producer_id))
-    return producer
+    return get_or_404(Producer, producer_id, _("chủ thể"))
 
 
 def producers_of(user: User) -> list[Producer]:

@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from limits import parse as parse_limit
 
-from ..errors import DomainError
+from ..errors import DomainError, Gone
 from ..extensions import db, limiter
 from .forms import ClaimForm, ConfirmForm, HandoverForm, LoginForm, StaffForm, TokenForm
 from .models import Role, User
@@ -329,7 +329,7 @@ def handover_record(producer_id: int, handover_id: int):
 def claim(secret: str):
     try:
         handover = services.open_claim_for(secret)
-    except services.Gone as exc:
+    except Gone as exc:
         return render_template("accounts/claim_gone.html", message=exc.message), 410
     if current_user.is_authenticated:
         # A consultant testing the link on the same phone must not claim it for themself.
@@ -343,7 +343,7 @@ def claim(secret: str):
             owner = services.redeem_claim(secret, {
                 "full_name": form.full_name.data, "email": form.email.data, "phone": form.phone.data,
                 "password": form.password.data, "password_confirm": form.password_confirm.data})
-        except services.Gone as exc:
+        except Gone as exc:
             db.session.rollback()
             return render_template("accounts/claim_gone.html", message=exc.message), 410
         except DomainError as exc:

@@ -21,8 +21,9 @@ from ..errors import DomainError, ValidationFailed, field_error
 from ..extensions import db
 from ..registry.models import Certificate, Producer, ProducerKind, Product, ProductGroup, Region
 from ..registry.services import check_score, create_producer, create_product, register_certificate
+from ..services_common import audit
 from .mail import _region_names
-from .services import GROUP_LABELS, audit, default_issuer, require_officer
+from .services import GROUP_LABELS, default_issuer, require_officer
 
 MAX_ROWS = 5000
 
@@ -366,7 +367,7 @@ def run_import(user: User, filename: str, content: bytes) -> ImportReport:
             "expires_on": clean["expires_on"]})
         _link_history(product, cert)
         report.created["certificates"] += 1
-        audit(user, "certificate.import", cert, producer.id, {"row": row.number})
+        audit(user, "certificate.import", cert, producer.id, row=row.number)
     db.session.flush()
     return report
 

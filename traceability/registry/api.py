@@ -12,6 +12,7 @@ from flask_smorest import Blueprint
 from ..clock import local_today
 from ..extensions import db
 from ..pagination import paginate_select
+from ..services_common import get_or_404
 from .models import Certificate, Producer, Product, Region
 from .schemas import (
     CertificateQuerySchema,
@@ -27,7 +28,6 @@ from .schemas import (
     RegionQuerySchema,
     RegionSchema,
 )
-from .services import get_or_404
 from .status import EXPIRING_WITHIN_DAYS
 
 blp = Blueprint("registry", __name__, url_prefix="/api/v1",

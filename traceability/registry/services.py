@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.vn import mst
 
-from ..errors import Conflict, NotFound, field_error
+from ..errors import Conflict, field_error
 from ..extensions import db
 from .models import Certificate, IssuingLevel, Producer, Product, Region
 from .status import SCORE_BANDS, default_expiry, score_fits_stars
@@ -27,14 +27,6 @@ def validate_tax_code(value: str) -> str:
         raise field_error("tax_code", _("Mã số thuế không hợp lệ: phải gồm 10 chữ số (hoặc 13 "
                                         "chữ số với đơn vị phụ thuộc) và đúng chữ số kiểm "
                                         "tra.")) from None
-
-
-def get_or_404(model: type, object_id: int, name: str) -> Any:
-    """The object, or a NotFound naming it; `name` is already translated (`_("sản phẩm")`)."""
-    obj = db.session.get(model, object_id)
-    if obj is None:
-        raise NotFound(_("Không tìm thấy %(name)s #%(id)s.", name=name, id=object_id))
-    return obj
 
 
 def create_producer(data: dict[str, Any]) -> Producer:
