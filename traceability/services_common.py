@@ -1,4 +1,4 @@
-"""What every domain's services share: fetching an object by id and writing the audit log."""
+"""What every domain's services share: fetching an object by id, savepoints, the audit log."""
 from __future__ import annotations
 
 import enum
@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from flask_babel import gettext as _
+from sqlalchemy.orm import SessionTransaction
 
 from .accounts.models import AuditEntry, User
 from .errors import NotFound
@@ -19,6 +20,20 @@ def get_or_404(model: type, object_id: int, name: str) -> Any:
     if obj is None:
         raise NotFound(_("Không tìm thấy %(name)s #%(id)s.", name=name, id=object_id))
     return obj
+
+
+def savepoint() -> SessionTransaction:
+    """A SAVEPOINT inside the session's transaction, on every database.
+
+    pysqlite opens its transaction lazily, at the first write: a SAVEPOINT issued before
+    that starts a transaction of its own, and releasing the savepoint would commit it.
+    """
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite":
+        driver = connection.connection.driver_connection
+        if not driver.in_transaction:
+            driver.execute("BEGIN")
+    return db.session.begin_nested()
 
 
 class ObjectType(enum.StrEnum):

@@ -5,6 +5,7 @@ import enum
 from collections.abc import Iterable
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from ..errors import Forbidden
 from ..extensions import db
@@ -87,6 +88,12 @@ def require(user: User | None, action: Action, producer: Producer) -> None:
 def require_role(user: User | None, roles: Iterable[Role]) -> None:
     if user is None or not user.is_authenticated or user.role not in set(roles):
         raise Forbidden("Tài khoản của bạn không có vai trò phù hợp cho thao tác này.")
+
+
+def refuse_limited_token(user: User) -> None:
+    """Actions beyond one producer (new accounts, tokens, producers) need the caller's full rights."""
+    if token_producer_id(user) is not None:
+        raise Forbidden(_("Mã truy cập chỉ dùng cho một chủ thể không được phép thực hiện thao tác này."))
 
 
 def visible_producer_ids(user: User) -> sa.Select | None:
