@@ -82,12 +82,12 @@ def can(user: User | None, action: Action, producer: Producer) -> bool:
 def require(user: User | None, action: Action, producer: Producer) -> None:
     """Raise Forbidden unless the user may do `action` to this producer."""
     if not can(user, action, producer):
-        raise Forbidden("Bạn không có quyền thực hiện thao tác này với chủ thể OCOP này.")
+        raise Forbidden(_("Bạn không có quyền thực hiện thao tác này với chủ thể OCOP này."))
 
 
 def require_role(user: User | None, roles: Iterable[Role]) -> None:
     if user is None or not user.is_authenticated or user.role not in set(roles):
-        raise Forbidden("Tài khoản của bạn không có vai trò phù hợp cho thao tác này.")
+        raise Forbidden(_("Tài khoản của bạn không có vai trò phù hợp cho thao tác này."))
 
 
 def refuse_limited_token(user: User) -> None:
