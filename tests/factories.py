@@ -20,7 +20,7 @@ from traceability.registry.models import (
     Region,
     RegionLevel,
 )
-from traceability.registry.services import create_producer, create_product, register_certificate
+from traceability.registry.services import register_certificate, register_producer, register_product
 
 if TYPE_CHECKING:
     from traceability.accounts.models import User
@@ -47,7 +47,7 @@ def make_producer(region: Region | None = None, **kw: Any) -> Producer:
             "tax_code": tax_code(), "address": "Thôn Một, xã Thử, tỉnh Quảng Ngãi",
             "region_id": region.id}
     data.update(kw)
-    return create_producer(data)
+    return register_producer(data)
 
 
 def make_product(producer: Producer | None = None, **kw: Any) -> Product:
@@ -55,7 +55,7 @@ def make_product(producer: Producer | None = None, **kw: Any) -> Product:
     data = {"group": ProductGroup.FOOD, "name_vi": f"Sản phẩm thử {next(_seq)}",
             "name_en": "Test product", "shelf_life_days": 365}
     data.update(kw)
-    return create_product(producer, data)
+    return register_product(producer, data)
 
 
 def make_certificate(product: Product | None = None, **kw: Any) -> Certificate:

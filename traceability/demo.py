@@ -22,7 +22,7 @@ from .registry.models import (
     Region,
     RegionLevel,
 )
-from .registry.services import create_producer, create_product, register_certificate
+from .registry.services import register_certificate, register_producer, register_product
 from .registry.status import add_months
 
 DEMO_MARK = "[DEMO] "
@@ -234,7 +234,7 @@ def load_demo(today: date | None = None) -> dict[str, int]:
         producer = db.session.scalar(sa.select(Producer).where(Producer.tax_code == tax_code))
         prefix = f"{DEMO_PREFIX_BASE}{index:05d}"
         if producer is None:
-            producer = create_producer({
+            producer = register_producer({
                 "name": DEMO_MARK + spec["producer"], "kind": ProducerKind(spec["kind"]),
                 "tax_code": tax_code, "address": spec["address"] + ", tỉnh Quảng Ngãi",
                 "region_id": communes[spec["commune"]].id, "representative": REPRESENTATIVES[index - 1],
@@ -244,7 +244,7 @@ def load_demo(today: date | None = None) -> dict[str, int]:
         gtin = "0" + _gtin13(prefix, 1)
         product = db.session.scalar(sa.select(Product).where(Product.gtin == gtin))
         if product is None:
-            product = create_product(producer, {
+            product = register_product(producer, {
                 "group": ProductGroup(spec["group"]), "name_vi": spec["name_vi"],
                 "name_en": spec["name_en"], "description_vi": spec["desc"], "gtin": gtin,
                 "standards": spec["standards"], "shelf_life_days": spec["shelf_life_days"],

@@ -46,6 +46,13 @@ class InvalidState(DomainError):
     code = "invalid_state"
 
 
+class Gone(DomainError):
+    """The thing existed but can no longer be used (a redeemed, cancelled or expired claim)."""
+
+    status = 410
+    code = "gone"
+
+
 def field_error(field: str, message: str, cls: type[DomainError] = ValidationFailed) -> DomainError:
     """A validation error naming one field, in the contract's `errors` shape."""
     return cls(message, {field: [message]})

@@ -91,7 +91,7 @@ def test_run_is_audited(db, gtin_product, owner):
     run = create_label_run(owner, make_batch(gtin_product), level=LabelLevel.UNIT, count=12)
     entry = db.session.scalars(sa.select(AuditEntry)
                                .where(AuditEntry.action == "label_run.create")).one()
-    assert (entry.actor_id, entry.object_type, entry.object_id) == (owner.id, "label_runs", run.id)
+    assert (entry.actor_id, entry.object_type, entry.object_id) == (owner.id, "label_run", run.id)
     assert entry.details["count"] == 12
 
 

@@ -77,3 +77,18 @@ def test_every_product_gets_a_unique_trace_code():
     assert len(codes) == 5
     stored = db.session.scalars(sa.select(Product.trace_code)).all()
     assert sorted(stored) == sorted(codes)
+
+
+@pytest.mark.parametrize("field, value", [("gs1_company_prefix", "8939912"), ("gln", "8939912000018")])
+def test_a_gs1_prefix_or_gln_belongs_to_one_producer_only(field, value):
+    from tests.factories import make_user
+    from traceability.registry.services import update_producer
+
+    make_producer(**{field: value})
+    with pytest.raises(Conflict) as err:
+        make_producer(**{field: value})
+    assert list(err.value.errors) == [field]
+    other = make_producer()
+    with pytest.raises(Conflict) as err:
+        update_producer(make_user("admin"), other, {field: value})
+    assert list(err.value.errors) == [field]

@@ -18,20 +18,16 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 
-from ..errors import Conflict, DomainError, NotFound, field_error
+from ..errors import Conflict, Gone, NotFound, field_error
 from ..extensions import db
 from ..models_base import utcnow
 from ..registry.models import Producer
+from ..services_common import audit
 from .models import Membership, MembershipRole, Role, StaffInvitation, User
 from .permissions import Action, require
 from . import services
 
 INVITATION_DAYS = 14
-
-
-class InvitationGone(DomainError):
-    status = 410
-    code = "gone"
 
 
 class InvitationState(enum.StrEnum):
@@ -78,7 +74,7 @@ def invite_staff(owner: User, producer: Producer, data: dict[str, Any]) -> tuple
                                  expires_at=now + timedelta(days=INVITATION_DAYS))
     db.session.add(invitation)
     db.session.flush()
-    services.audit(owner, "staff.invite", invitation, producer_id=producer.id)
+    audit(owner, "staff.invite", invitation, producer_id=producer.id)
     return invitation, secret
 
 
@@ -97,7 +93,7 @@ def cancel_invitation(owner: User, producer: Producer, invitation_id: int) -> St
         raise NotFound(_("Không tìm thấy lời mời này."))
     if state_of(invitation) == InvitationState.OPEN:
         invitation.cancelled_at = utcnow()
-        services.audit(owner, "staff.invite_cancel", invitation, producer_id=producer.id)
+        audit(owner, "staff.invite_cancel", invitation, producer_id=producer.id)
     db.session.flush()
     return invitation
 
@@ -109,7 +105,7 @@ def open_invitation(secret: str) -> StaffInvitation:
         raise NotFound(_("Liên kết mời không đúng."))
     state = state_of(invitation)
     if state != InvitationState.OPEN:
-        raise InvitationGone(_gone_message(state), {"invitation": [state.value]})
+        raise Gone(_gone_message(state), {"invitation": [state.value]})
     return invitation
 
 
@@ -146,7 +142,7 @@ def accept_invitation(secret: str, data: dict[str, Any]) -> User:
         .values(accepted_at=now, accepted_by_id=user.id).execution_options(synchronize_session=False))
     if accepted.rowcount != 1:
         db.session.refresh(invitation)
-        raise InvitationGone(_gone_message(state_of(invitation)), {"invitation": [state_of(invitation).value]})
+        raise Gone(_gone_message(state_of(invitation)), {"invitation": [state_of(invitation).value]})
     member = db.session.scalar(sa.select(Membership).where(
         Membership.user_id == user.id, Membership.producer_id == invitation.producer_id,
         Membership.ended_at.is_(None)))
@@ -155,6 +151,6 @@ def accept_invitation(secret: str, data: dict[str, Any]) -> User:
                             role=MembershipRole.STAFF)
         db.session.add(member)
     db.session.flush()
-    services.audit(user, "staff.join", member, producer_id=invitation.producer_id,
+    audit(user, "staff.join", member, producer_id=invitation.producer_id,
                    invitation_id=invitation.id)
     return user

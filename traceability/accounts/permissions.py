@@ -5,6 +5,7 @@ import enum
 from collections.abc import Iterable
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from ..errors import Forbidden
 from ..extensions import db
@@ -81,12 +82,18 @@ def can(user: User | None, action: Action, producer: Producer) -> bool:
 def require(user: User | None, action: Action, producer: Producer) -> None:
     """Raise Forbidden unless the user may do `action` to this producer."""
     if not can(user, action, producer):
-        raise Forbidden("Bạn không có quyền thực hiện thao tác này với chủ thể OCOP này.")
+        raise Forbidden(_("Bạn không có quyền thực hiện thao tác này với chủ thể OCOP này."))
 
 
 def require_role(user: User | None, roles: Iterable[Role]) -> None:
     if user is None or not user.is_authenticated or user.role not in set(roles):
-        raise Forbidden("Tài khoản của bạn không có vai trò phù hợp cho thao tác này.")
+        raise Forbidden(_("Tài khoản của bạn không có vai trò phù hợp cho thao tác này."))
+
+
+def refuse_limited_token(user: User) -> None:
+    """Actions beyond one producer (new accounts, tokens, producers) need the caller's full rights."""
+    if token_producer_id(user) is not None:
+        raise Forbidden(_("Mã truy cập chỉ dùng cho một chủ thể không được phép thực hiện thao tác này."))
 
 
 def visible_producer_ids(user: User) -> sa.Select | None:

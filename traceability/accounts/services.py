@@ -1,11 +1,10 @@
-"""Rules for accounts: passwords, sign-in, API tokens, staff, the handover claim and the audit log."""
+"""Rules for accounts: passwords, sign-in, API tokens, staff and the handover claim."""
 from __future__ import annotations
 
 import base64
 import enum
 import hashlib
 import hmac
-import json
 import re
 import secrets
 from dataclasses import dataclass
@@ -18,13 +17,14 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from flask import current_app
 from flask_babel import gettext as _
 
-from ..errors import Conflict, DomainError, Forbidden, InvalidState, NotFound, ValidationFailed, field_error
+from ..errors import Conflict, Forbidden, Gone, InvalidState, NotFound, ValidationFailed, field_error
 from ..extensions import db
 from ..models_base import utcnow
 from ..registry.models import Producer, Product, Region
+from ..services_common import audit, get_or_404
 from .auth import token_digest
-from .models import ApiToken, AuditEntry, Handover, Membership, MembershipRole, Role, User
-from .permissions import Action, region_scope, require, require_role
+from .models import ApiToken, Handover, Membership, MembershipRole, Role, User
+from .permissions import Action, refuse_limited_token, region_scope, require, require_role
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 256
@@ -42,35 +42,6 @@ _PHONE = re.compile(r"^\+?\d{9,15}$")
 # Argon2id with the library's RFC 9106 defaults; a change of parameters here makes
 # check_needs_rehash() true and the next sign-in upgrades the stored hash.
 _hasher = PasswordHasher()
-
-
-class Gone(DomainError):
-    """The claim existed but can no longer be used (redeemed, cancelled or expired)."""
-
-    status = 410
-    code = "gone"
-
-
-# ---------------------------------------------------------------------------- audit
-
-def audit(actor: User | None, action: str, obj: Any, producer_id: int | None = None,
-          **details: Any) -> AuditEntry:
-    """Record who did what to which object; other domains call this too."""
-    if producer_id is None:
-        if isinstance(obj, Producer):
-            producer_id = obj.id
-        else:
-            producer_id = getattr(obj, "producer_id", None)
-    entry = AuditEntry(
-        actor_id=actor.id if actor is not None else None, action=action,
-        object_type=getattr(obj, "__tablename__", type(obj).__name__.lower()),
-        object_id=getattr(obj, "id", None), producer_id=producer_id,
-        # Dates and decimals become strings so any caller's details fit the JSON column.
-        details=json.loads(json.dumps(details, default=str, ensure_ascii=False)),
-    )
-    db.session.add(entry)
-    db.session.flush()
-    return entry
 
 
 # ------------------------------------------------------------------ users, passwords
@@ -194,7 +165,7 @@ def create_user(actor: User | None, data: dict[str, Any]) -> User:
     """An admin creates an account; officers and inspectors get their regions (by code)."""
     if actor is not None:
         require_role(actor, [Role.ADMIN])
-        _refuse_limited_token(actor)
+        refuse_limited_token(actor)
     role = Role(data["role"])
     email = normalize_email(data.get("email"))
     if email is None:
@@ -218,17 +189,12 @@ def create_user(actor: User | None, data: dict[str, Any]) -> User:
     return user
 
 
-def _refuse_limited_token(user: User) -> None:
-    if getattr(user, "token_producer_id", None) is not None:
-        raise Forbidden(_("Mã truy cập chỉ dùng cho một chủ thể không được phép thực hiện thao tác này."))
-
-
 # ---------------------------------------------------------------------- API tokens
 
 def create_token(user: User, name: str, expires_in_days: int | None = None,
                  producer: Producer | None = None) -> tuple[ApiToken, str]:
     """A new personal token; the secret is returned once and only its SHA-256 is kept."""
-    _refuse_limited_token(user)
+    refuse_limited_token(user)
     name = (name or "").strip()
     if not name or len(name) > 80:
         raise field_error("name", _("Tên mã truy cập phải có từ 1 đến 80 ký tự."))
@@ -276,10 +242,7 @@ def token_state(token: ApiToken, now: datetime | None = None) -> str:
 # ----------------------------------------------------------------------- producers
 
 def get_producer(producer_id: int) -> Producer:
-    producer = db.session.get(Producer, producer_id)
-    if producer is None:
-        raise NotFound(_("Không tìm thấy chủ thể #%(id)d.", id=producer_id))
-    return producer
+    return get_or_404(Producer, producer_id, _("chủ thể"))
 
 
 def producers_of(user: User) -> list[Producer]:
@@ -295,100 +258,6 @@ def members_of(user: User, producer: Producer) -> list[Membership]:
     return list(db.session.scalars(
         sa.select(Membership).where(Membership.producer_id == producer.id,
                                     Membership.ended_at.is_(None)).order_by(Membership.id)))
-
-
-def setup_producer(user: User, data: dict[str, Any]) -> Producer:
-    """A consultant, officer or admin registers a producer to set it up.
-
-    A consultant becomes its consultant member (until the handover); an officer may only
-    register producers in its own regions.
-    """
-    from ..registry.services import create_producer
-
-    require_role(user, [Role.ADMIN, Role.OFFICER, Role.CONSULTANT])
-    _refuse_limited_token(user)
-    if user.role == Role.OFFICER and data.get("region_id") not in region_scope(user):
-        raise field_error("region_id", _("Địa bàn này nằm ngoài phạm vi phụ trách của bạn."), Forbidden)
-    producer = create_producer(data)
-    if user.role == Role.CONSULTANT:
-        db.session.add(Membership(user_id=user.id, producer_id=producer.id,
-                                  role=MembershipRole.CONSULTANT))
-    audit(user, "producer.create", producer)
-    db.session.flush()
-    return producer
-
-
-_PRODUCER_EDITABLE = ("name", "kind", "address", "representative", "phone", "email",
-                      "gs1_company_prefix", "gln", "tax_code")
-
-
-def update_producer(user: User, producer: Producer, data: dict[str, Any]) -> Producer:
-    from ..registry.services import validate_tax_code
-
-    require(user, Action.EDIT, producer)
-    changes = {k: v for k, v in data.items() if k in _PRODUCER_EDITABLE}
-    if changes.get("tax_code"):
-        changes["tax_code"] = validate_tax_code(changes["tax_code"])
-        taken = db.session.scalar(sa.select(Producer.id).where(Producer.tax_code == changes["tax_code"],
-                                                               Producer.id != producer.id))
-        if taken:
-            raise field_error("tax_code", _("Mã số thuế này đã được đăng ký cho chủ thể khác."), Conflict)
-    for unique in ("gs1_company_prefix", "gln"):
-        if changes.get(unique):
-            column = getattr(Producer, unique)
-            taken = db.session.scalar(sa.select(Producer.id).where(column == changes[unique],
-                                                                   Producer.id != producer.id))
-            if taken:
-                raise field_error(unique, _("Mã này đã được dùng cho chủ thể khác."), Conflict)
-    for key, value in changes.items():
-        setattr(producer, key, value)
-    audit(user, "producer.update", producer, fields=sorted(changes))
-    db.session.flush()
-    return producer
-
-
-def add_product(user: User, producer: Producer, data: dict[str, Any]) -> Product:
-    from ..registry.services import create_product
-
-    require(user, Action.EDIT, producer)
-    data = {k: v for k, v in data.items() if k != "trace_code"}
-    product = create_product(producer, data)
-    audit(user, "product.create", product)
-    return product
-
-
-_PRODUCT_EDITABLE = ("group", "name_vi", "name_en", "description_vi", "description_en",
-                     "standards", "shelf_life_days", "gtin")
-
-
-def update_product(user: User, product: Product, data: dict[str, Any]) -> Product:
-    """Edit a product; a GTIN, once assigned, never changes (printed codes must keep resolving)."""
-    from ..gs1 import GS1Error, normalize_gtin
-    from ..registry.services import ensure_gtin_free
-
-    require(user, Action.EDIT, product.producer)
-    changes = {k: v for k, v in data.items() if k in _PRODUCT_EDITABLE}
-    if "gtin" in changes:
-        if changes["gtin"] in (None, ""):
-            if product.gtin is not None:
-                raise field_error("gtin", _("Không thể xóa GTIN đã gán: mã đã in phải tiếp tục truy xuất được."),
-                                  InvalidState)
-            changes.pop("gtin")
-        else:
-            try:
-                gtin = normalize_gtin(changes["gtin"])
-            except GS1Error as exc:
-                raise field_error("gtin", exc.message) from None
-            if product.gtin is not None and product.gtin != gtin:
-                raise field_error("gtin", _("Không thể đổi GTIN đã gán: mã đã in phải tiếp tục truy xuất được."),
-                                  InvalidState)
-            ensure_gtin_free(gtin, product.id)
-            changes["gtin"] = gtin
-    for key, value in changes.items():
-        setattr(product, key, value)
-    audit(user, "product.update", product, fields=sorted(changes))
-    db.session.flush()
-    return product
 
 
 # --------------------------------------------------------------------------- staff

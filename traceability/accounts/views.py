@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from limits import parse as parse_limit
 
-from ..errors import DomainError
+from ..errors import DomainError, Gone
 from ..extensions import db, limiter
 from .forms import ClaimForm, ConfirmForm, HandoverForm, InvitationForm, LoginForm, StaffForm, TokenForm
 from .models import Role, User
@@ -273,7 +273,7 @@ def invitation(secret: str):
     account; either way the same form, so the link tells its holder nothing."""
     try:
         found = invitations.open_invitation(secret)
-    except invitations.InvitationGone as exc:
+    except Gone as exc:
         return render_template("accounts/claim_gone.html", message=exc.message), 410
     if current_user.is_authenticated:
         logout_user()  # the owner testing the link must not join as themself
@@ -294,7 +294,7 @@ def invitation(secret: str):
             member = invitations.accept_invitation(secret, {
                 "full_name": form.full_name.data, "password": form.password.data,
                 "password_confirm": form.password_confirm.data})
-        except invitations.InvitationGone as exc:
+        except Gone as exc:
             db.session.rollback()
             return render_template("accounts/claim_gone.html", message=exc.message), 410
         except DomainError as exc:
@@ -394,7 +394,7 @@ def handover_record(producer_id: int, handover_id: int):
 def claim(secret: str):
     try:
         handover = services.open_claim_for(secret)
-    except services.Gone as exc:
+    except Gone as exc:
         return render_template("accounts/claim_gone.html", message=exc.message), 410
     if current_user.is_authenticated:
         # A consultant testing the link on the same phone must not claim it for themself.
@@ -408,7 +408,7 @@ def claim(secret: str):
             owner = services.redeem_claim(secret, {
                 "full_name": form.full_name.data, "email": form.email.data, "phone": form.phone.data,
                 "password": form.password.data, "password_confirm": form.password_confirm.data})
-        except services.Gone as exc:
+        except Gone as exc:
             db.session.rollback()
             return render_template("accounts/claim_gone.html", message=exc.message), 410
         except DomainError as exc:

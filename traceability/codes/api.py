@@ -21,7 +21,6 @@ from ..extensions import db
 from ..pagination import paginate_select
 from ..gs1 import gtin13_display
 from ..registry.models import Product
-from ..registry.services import get_or_404
 from ..render import (
     ean13_png,
     ean13_svg,
@@ -31,6 +30,7 @@ from ..render import (
     qr_svg,
     render_label_pdf,
 )
+from ..services_common import get_or_404
 from .models import LabelRun
 from .schemas import (
     EcQuerySchema,

@@ -12,7 +12,6 @@ from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import User
 from ..accounts.permissions import Action, require
-from ..accounts.services import audit
 from ..batches.models import Batch
 from ..clock import local_today
 from ..errors import Conflict, InvalidState, field_error
@@ -32,6 +31,7 @@ from ..registry.models import Producer, Product
 from ..registry.services import current_certificate
 from ..registry.status import VALIDITY_MONTHS, add_months, stars_allowed
 from ..render import Label
+from ..services_common import audit
 from .keys import get_signer
 from .models import LabelLevel, LabelRun
 

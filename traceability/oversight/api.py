@@ -15,6 +15,7 @@ from ..clock import local_today
 from ..extensions import db
 from ..registry.schemas import CertificateSchema
 from ..resolver.models import CounterfeitReport
+from ..services_common import get_or_404
 from . import imports, mail, reports, services
 from .models import ExpiryNotice
 from .photos import save_photo
@@ -197,7 +198,7 @@ class CounterfeitReportStatus(MethodView):
     @blp.response(200, CounterfeitStatusSchema)
     def post(self, data: dict, report_id: int):
         """Mark a counterfeit report as being investigated or closed"""
-        report = services.get_or_404(CounterfeitReport, report_id, _("phản ánh"))
+        report = get_or_404(CounterfeitReport, report_id, _("phản ánh"))
         services.set_report_status(api_user(), report, data["status"].value)
         db.session.commit()
         return {"status": report.status}
@@ -234,7 +235,7 @@ class NoticeRetry(MethodView):
     def post(self, notice_id: int):
         """Put a failed notice back in the outbox"""
         user = api_user()
-        notice = services.get_or_404(ExpiryNotice, notice_id, _("thông báo"))
+        notice = get_or_404(ExpiryNotice, notice_id, _("thông báo"))
         services.require(user, Action.CERTIFY, notice.certificate.product.producer)
         mail.requeue(notice)
         db.session.commit()

@@ -11,22 +11,24 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import sqlalchemy as sa
-from stdnum.exceptions import ValidationError as StdnumError
-from stdnum.vn import mst
+from flask_babel import gettext as _
 
-from ..accounts.models import Role, User
-from ..accounts.permissions import Action, can, region_scope
+from ..accounts.models import User
+from ..accounts.permissions import Action, can
 from ..clock import local_today
 from ..errors import DomainError, ValidationFailed, field_error
 from ..extensions import db
 from ..registry.models import Certificate, Producer, ProducerKind, Product, ProductGroup, Region
-from ..registry.services import check_score, create_producer, create_product, register_certificate
+from ..registry.services import create_producer, create_product, current_certificate, validate_tax_code
+from ..registry.status import VALIDITY_MONTHS
+from ..services_common import savepoint
 from .mail import _region_names
-from .services import GROUP_LABELS, audit, default_issuer, require_officer
+from .services import GROUP_LABELS, default_issuer, re_evaluate, register, require_officer
 
 MAX_ROWS = 5000
 
-# (key, Vietnamese heading, required)
+# (key, Vietnamese heading, required). The headings are the file format, so they stay
+# Vietnamese whatever the reader's language.
 COLUMNS: list[tuple[str, str, bool]] = [
     ("producer_name", "Tên chủ thể", True),
     ("tax_code", "Mã số thuế", True),
@@ -113,7 +115,7 @@ def read_table(filename: str, content: bytes) -> tuple[list[Any], list[list[Any]
         return _read_xlsx(content)
     if name.endswith(".csv") or name.endswith(".txt"):
         return _read_csv(content)
-    raise field_error("file", "Chỉ nhận tệp .xlsx hoặc .csv.")
+    raise field_error("file", _("Chỉ nhận tệp .xlsx hoặc .csv."))
 
 
 def _read_xlsx(content: bytes) -> tuple[list[Any], list[list[Any]]]:
@@ -122,7 +124,7 @@ def _read_xlsx(content: bytes) -> tuple[list[Any], list[list[Any]]]:
     try:
         wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds (zip, xml, key) for a damaged file
-        raise field_error("file", "Không đọc được tệp Excel (.xlsx): tệp hỏng hoặc sai định dạng.") from None
+        raise field_error("file", _("Không đọc được tệp Excel (.xlsx): tệp hỏng hoặc sai định dạng.")) from None
     ws = wb.worksheets[0]
     rows = [list(r) for r in ws.iter_rows(values_only=True)]
     wb.close()
@@ -133,7 +135,7 @@ def _read_csv(content: bytes) -> tuple[list[Any], list[list[Any]]]:
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise field_error("file", "Tệp CSV phải được lưu với bảng mã UTF-8.") from None
+        raise field_error("file", _("Tệp CSV phải được lưu với bảng mã UTF-8.")) from None
     first = text.split("\n", 1)[0]
     delimiter = ";" if first.count(";") > first.count(",") else ","
     rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
@@ -203,98 +205,90 @@ def _find_region(raw: str) -> Region | None:
     return matches[0] if len(matches) == 1 else None
 
 
-def check_rows(user: User, headings: list[Any], rows: list[list[Any]],
-               today: date | None = None) -> ImportReport:
-    today = today or local_today()
+def check_rows(user: User, headings: list[Any], rows: list[list[Any]]) -> ImportReport:
+    """Read every row into the services' terms; what the services decide is left to them."""
     report = ImportReport(rows=[])
     keys = [_heading_key(h) for h in headings]
     missing = [heading for key, heading, required in COLUMNS if required and key not in keys]
     if missing:
-        report.file_errors.append("Thiếu cột: " + ", ".join(missing) + ". Hãy dùng tệp mẫu.")
+        report.file_errors.append(_("Thiếu cột: %(columns)s. Hãy dùng tệp mẫu.", columns=", ".join(missing)))
         return report
     data_rows = [(i, r) for i, r in enumerate(rows, start=2) if any(_text(v) for v in r)]
     if not data_rows:
-        report.file_errors.append("Tệp không có dòng dữ liệu nào.")
+        report.file_errors.append(_("Tệp không có dòng dữ liệu nào."))
         return report
     if len(data_rows) > MAX_ROWS:
-        report.file_errors.append(f"Tệp có {len(data_rows)} dòng; mỗi lần nhập tối đa {MAX_ROWS} dòng.")
+        report.file_errors.append(_("Tệp có %(rows)s dòng; mỗi lần nhập tối đa %(max)s dòng.",
+                                    rows=len(data_rows), max=MAX_ROWS))
         return report
-    scope = None if user.role == Role.ADMIN else region_scope(user)
     seen: dict[tuple[str, str, str], int] = {}
     for number, raw in data_rows:
         values = {key: raw[i] if i < len(raw) else None for i, key in enumerate(keys) if key}
         result = RowResult(number=number, values={k: _text(v) if not isinstance(v, (date, datetime))
                                                   else v for k, v in values.items()})
-        _check_row(user, result, values, scope, today)
+        _check_row(user, result, values)
         if not result.errors:
             key = (result.clean["tax_code"], fold(result.clean["product_name"]),
                    fold(result.clean["decision_number"]))
             if key in seen:
-                result.errors.append(f"Trùng với dòng {seen[key]} (cùng mã số thuế, sản phẩm và số quyết định).")
+                result.errors.append(_("Trùng với dòng %(row)s (cùng mã số thuế, sản phẩm và số quyết định).",
+                                       row=seen[key]))
             else:
                 seen[key] = number
         report.rows.append(result)
     return report
 
 
-def _check_row(user: User, result: RowResult, values: dict[str, Any], scope: set[int] | None,
-               today: date) -> None:
+def _check_row(user: User, result: RowResult, values: dict[str, Any]) -> None:
     errors = result.errors
     text = {k: _text(v) for k, v in values.items() if not isinstance(v, (date, datetime))}
     for key, heading, required in COLUMNS:
         if required and not text.get(key) and not isinstance(values.get(key), (date, datetime)):
-            errors.append(f"Thiếu «{heading}».")
+            errors.append(_("Thiếu «%(column)s».", column=heading))
     if errors:
         return
     clean: dict[str, Any] = {"producer_name": text["producer_name"][:200],
                              "product_name": text["product_name"][:200],
                              "decision_number": text["decision_number"][:60]}
     try:
-        clean["tax_code"] = mst.validate(text["tax_code"].replace(" ", ""))
-    except StdnumError:
-        errors.append("Mã số thuế không hợp lệ (phải gồm 10 hoặc 13 chữ số và đúng chữ số kiểm tra).")
+        clean["tax_code"] = validate_tax_code(text["tax_code"])
+    except DomainError as exc:
+        errors.append(exc.message)
     kind = _kind(text.get("producer_kind", ""), clean["producer_name"])
     if kind is None:
-        errors.append("Loại hình chủ thể không hợp lệ (Hợp tác xã, Tổ hợp tác, Doanh nghiệp, Hộ kinh doanh).")
+        errors.append(_("Loại hình chủ thể không hợp lệ (Hợp tác xã, Tổ hợp tác, Doanh nghiệp, "
+                        "Hộ kinh doanh)."))
     clean["producer_kind"] = kind
     region = _find_region(text["region"])
     if region is None:
-        errors.append(f"Không tìm thấy địa bàn «{text['region']}» (ghi mã hoặc đúng tên xã/phường).")
-    elif scope is not None and region.id not in scope:
-        errors.append(f"Địa bàn «{region.name}» nằm ngoài phạm vi quản lý của bạn.")
+        errors.append(_("Không tìm thấy địa bàn «%(region)s» (ghi mã hoặc đúng tên xã/phường).",
+                        region=text["region"]))
     clean["region"] = region
     group = _group(text["group"])
     if group is None:
-        errors.append(f"Nhóm sản phẩm «{text['group']}» không hợp lệ (Thực phẩm, Đồ uống, Thảo dược, "
-                      "Thủ công mỹ nghệ, Sinh vật cảnh, Dịch vụ du lịch).")
+        errors.append(_("Nhóm sản phẩm «%(group)s» không hợp lệ (Thực phẩm, Đồ uống, Thảo dược, "
+                        "Thủ công mỹ nghệ, Sinh vật cảnh, Dịch vụ du lịch).", group=text["group"]))
     clean["group"] = group
     stars_text = re.sub(r"\s*(sao|★)\s*$", "", text["stars"], flags=re.IGNORECASE)
     stars = int(stars_text) if stars_text.isdigit() else None
     if stars not in (3, 4, 5):
-        errors.append("Số sao phải là 3, 4 hoặc 5.")
+        errors.append(_("Số sao phải là 3, 4 hoặc 5."))
     clean["stars"] = stars
     score = None
     if text.get("score"):
         try:
             score = Decimal(text["score"].replace(",", "."))
         except InvalidOperation:
-            errors.append("Điểm phải là một số từ 0 đến 100.")
+            pass
+        if score is None or not score.is_finite():
+            errors.append(_("Điểm phải là một số từ 0 đến 100."))
     clean["score"] = score
-    if stars in (3, 4, 5) and score is not None:
-        try:
-            check_score(stars, score)
-        except DomainError as exc:
-            errors.append(exc.message)
     for key in ("issued_on", "expires_on"):
         try:
             clean[key] = parse_date(values.get(key))
         except ValueError:
-            errors.append(f"«{HEADINGS[key]}» không đúng định dạng ngày (dd/mm/yyyy).")
+            errors.append(_("«%(column)s» không đúng định dạng ngày (dd/mm/yyyy).", column=HEADINGS[key]))
             clean[key] = None
-    if clean.get("issued_on") and clean["issued_on"] > today:
-        errors.append("Ngày cấp không được ở tương lai.")
-    if clean.get("issued_on") and clean.get("expires_on") and clean["expires_on"] <= clean["issued_on"]:
-        errors.append("Ngày hết hạn phải sau ngày cấp.")
     clean["address"] = text.get("address") or (region.name if region else "")
     clean["issuing_authority"] = text.get("issuing_authority", "")[:200]
     if errors:
@@ -302,7 +296,7 @@ def _check_row(user: User, result: RowResult, values: dict[str, Any], scope: set
     result.clean = clean
     producer = db.session.scalar(sa.select(Producer).where(Producer.tax_code == clean["tax_code"]))
     if producer is not None and not can(user, Action.CERTIFY, producer):
-        errors.append("Mã số thuế thuộc một chủ thể ngoài phạm vi quản lý của bạn.")
+        errors.append(_("Mã số thuế thuộc một chủ thể ngoài phạm vi quản lý của bạn."))
         return
     cert = _existing_certificate(producer, clean)
     result.action = "unchanged" if cert is not None else "create"
@@ -327,58 +321,77 @@ def _existing_certificate(producer: Producer | None, clean: dict[str, Any]) -> C
     return None
 
 
-def dry_run(user: User, filename: str, content: bytes) -> ImportReport:
-    require_officer(user)
-    headings, rows = read_table(filename, content)
-    return check_rows(user, headings, rows)
+# --- writing ---------------------------------------------------------------------------------
+
+def dry_run(user: User, filename: str, content: bytes, today: date | None = None) -> ImportReport:
+    """Check a file by importing it and rolling back: the verdicts are run_import's own."""
+    return _import(user, filename, content, today, keep=False)
 
 
-def run_import(user: User, filename: str, content: bytes) -> ImportReport:
-    """Import every row or none: any problem raises before anything is written, and the
-    caller commits once (a database error rolls the whole file back)."""
-    report = dry_run(user, filename, content)
+def run_import(user: User, filename: str, content: bytes, today: date | None = None) -> ImportReport:
+    """Import every row or none: a file with any refused row writes nothing and raises with
+    the rows' problems. The caller commits once."""
+    report = _import(user, filename, content, today, keep=True)
     if not report.ok:
-        raise ValidationFailed("Tệp có lỗi; chưa nhập dòng nào. Hãy sửa theo danh sách lỗi rồi nhập lại.",
+        raise ValidationFailed(_("Tệp có lỗi; chưa nhập dòng nào. Hãy sửa theo danh sách lỗi rồi nhập lại."),
                                report.as_errors())
-    producers: dict[str, Producer] = {}
-    for row in report.rows:
-        if row.action != "create":
-            continue
-        clean = row.clean
-        producer = producers.get(clean["tax_code"]) or db.session.scalar(
-            sa.select(Producer).where(Producer.tax_code == clean["tax_code"]))
-        if producer is None:
-            producer = create_producer({"name": clean["producer_name"], "kind": clean["producer_kind"],
-                                        "tax_code": clean["tax_code"], "address": clean["address"][:300],
-                                        "region_id": clean["region"].id})
-            report.created["producers"] += 1
-        producers[clean["tax_code"]] = producer
-        product = _existing_product(producer, clean)
-        if product is None:
-            product = create_product(producer, {"group": clean["group"], "name_vi": clean["product_name"]})
-            report.created["products"] += 1
-        level, authority = default_issuer(clean["stars"], clean["issued_on"],
-                                          _region_names(producer.region))
-        cert = register_certificate(product, {
-            "stars": clean["stars"], "score": clean["score"], "issuing_level": level,
-            "issuing_authority": clean["issuing_authority"] or authority,
-            "decision_number": clean["decision_number"], "issued_on": clean["issued_on"],
-            "expires_on": clean["expires_on"]})
-        _link_history(product, cert)
-        report.created["certificates"] += 1
-        audit(user, "certificate.import", cert, producer.id, {"row": row.number})
-    db.session.flush()
     return report
 
 
-def _link_history(product: Product, new: Certificate) -> None:
-    """Keep one live certificate per product: the newest supersedes the older ones."""
-    live = [c for c in product.certificates if c.superseded_by_id is None and c.id != new.id]
-    for other in live:
-        if (other.issued_on, other.id) < (new.issued_on, new.id):
-            other.superseded_by_id = new.id
-        else:
-            new.superseded_by_id = other.id
+def _import(user: User, filename: str, content: bytes, today: date | None, *, keep: bool) -> ImportReport:
+    require_officer(user)
+    report = check_rows(user, *read_table(filename, content))
+    if report.file_errors:
+        return report
+    attempt = savepoint()
+    try:
+        created = _write_rows(user, report, today or local_today())
+    except BaseException:
+        attempt.rollback()
+        raise
+    if keep and report.ok:
+        attempt.commit()
+        report.created = created
+    else:
+        attempt.rollback()
+    return report
+
+
+def _write_rows(user: User, report: ImportReport, today: date) -> dict[str, int]:
+    """Each new row through the services a typed entry uses, oldest certificate first so a
+    newer one re-evaluates it; a service's refusal becomes the row's error."""
+    created = {"producers": 0, "products": 0, "certificates": 0}
+    rows = [r for r in report.rows if not r.errors and r.action == "create"]
+    for row in sorted(rows, key=lambda r: (r.clean["issued_on"], r.number)):
+        try:
+            _write_row(user, row.clean, created, today)
+        except DomainError as exc:
+            row.errors.append(exc.message)
+    return created
+
+
+def _write_row(user: User, clean: dict[str, Any], created: dict[str, int], today: date) -> None:
+    producer = db.session.scalar(sa.select(Producer).where(Producer.tax_code == clean["tax_code"]))
+    if producer is None:
+        producer = create_producer(user, {
+            "name": clean["producer_name"], "kind": clean["producer_kind"], "tax_code": clean["tax_code"],
+            "address": clean["address"][:300], "region_id": clean["region"].id})
+        created["producers"] += 1
+    product = _existing_product(producer, clean)
+    if product is None:
+        product = create_product(user, producer, {"group": clean["group"], "name_vi": clean["product_name"]})
+        created["products"] += 1
+    level, authority = default_issuer(clean["stars"], clean["issued_on"], _region_names(producer.region))
+    data = {"stars": clean["stars"], "score": clean["score"], "issuing_level": level,
+            "issuing_authority": clean["issuing_authority"] or authority,
+            "decision_number": clean["decision_number"], "issued_on": clean["issued_on"],
+            "expires_on": clean["expires_on"]}
+    current = current_certificate(product)
+    if current is not None and current.revoked_on is None:
+        re_evaluate(user, current, data, today)
+    else:
+        register(user, product, data, today)
+    created["certificates"] += 1
 
 
 # --- templates --------------------------------------------------------------------------------
@@ -394,7 +407,7 @@ def template_xlsx() -> bytes:
 
     wb = Workbook()
     ws = wb.active
-    ws.title = "Danh sách sản phẩm OCOP"
+    ws.title = _("Danh sách sản phẩm OCOP")
     ws.append([heading for _k, heading, _r in COLUMNS])
     ws.append(EXAMPLE_ROW)
     for cell in ws[1]:
@@ -404,24 +417,24 @@ def template_xlsx() -> bytes:
     for i, (_k, heading, _r) in enumerate(COLUMNS):
         ws.column_dimensions[chr(ord("A") + i)].width = max(14, len(heading) + 2)
     ws.freeze_panes = "A2"
-    guide = wb.create_sheet("Hướng dẫn")
-    guide.append(["Cột", "Bắt buộc", "Ghi chú"])
+    guide = wb.create_sheet(_("Hướng dẫn"))
+    guide.append([_("Cột"), _("Bắt buộc"), _("Ghi chú")])
     notes = {
-        "tax_code": "10 chữ số (13 với đơn vị phụ thuộc); dùng để nhận ra chủ thể đã có.",
-        "producer_kind": "Hợp tác xã, Tổ hợp tác, Doanh nghiệp, Hộ kinh doanh; bỏ trống thì suy từ tên.",
-        "region": "Mã địa bàn hoặc đúng tên xã/phường.",
-        "group": "Thực phẩm, Đồ uống, Thảo dược, Thủ công mỹ nghệ, Sinh vật cảnh, Dịch vụ du lịch.",
-        "stars": "3, 4 hoặc 5.",
-        "score": "Theo Quyết định 148/QĐ-TTg: 3 sao 50–<70, 4 sao 70–<90, 5 sao 90–100.",
-        "issuing_authority": "Bỏ trống thì lấy theo hạng sao (5 sao: Trung ương; 4 sao: tỉnh).",
-        "issued_on": "Ngày/tháng/năm (dd/mm/yyyy).",
-        "expires_on": "Bỏ trống thì tính 36 tháng kể từ ngày cấp.",
+        "tax_code": _("10 chữ số (13 với đơn vị phụ thuộc); dùng để nhận ra chủ thể đã có."),
+        "producer_kind": _("Hợp tác xã, Tổ hợp tác, Doanh nghiệp, Hộ kinh doanh; bỏ trống thì suy từ tên."),
+        "region": _("Mã địa bàn hoặc đúng tên xã/phường."),
+        "group": _("Thực phẩm, Đồ uống, Thảo dược, Thủ công mỹ nghệ, Sinh vật cảnh, Dịch vụ du lịch."),
+        "stars": _("3, 4 hoặc 5."),
+        "score": _("Theo Quyết định 148/QĐ-TTg: 3 sao 50–<70, 4 sao 70–<90, 5 sao 90–100."),
+        "issuing_authority": _("Bỏ trống thì lấy theo hạng sao (5 sao: Trung ương; 4 sao: tỉnh)."),
+        "issued_on": _("Ngày/tháng/năm (dd/mm/yyyy)."),
+        "expires_on": _("Bỏ trống thì tính %(months)s tháng kể từ ngày cấp.", months=VALIDITY_MONTHS),
     }
     for key, heading, required in COLUMNS:
-        guide.append([heading, "Có" if required else "Không", notes.get(key, "")])
+        guide.append([heading, _("Có") if required else _("Không"), notes.get(key, "")])
     guide.append([])
-    guide.append(["Nhập lại cùng một tệp không tạo thêm dữ liệu: dòng được nhận ra theo mã số thuế, "
-                  "tên sản phẩm và số quyết định."])
+    guide.append([_("Nhập lại cùng một tệp không tạo thêm dữ liệu: dòng được nhận ra theo mã số thuế, "
+                    "tên sản phẩm và số quyết định.")])
     guide.column_dimensions["A"].width = 34
     guide.column_dimensions["C"].width = 90
     out = io.BytesIO()

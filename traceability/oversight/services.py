@@ -9,16 +9,17 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from ..accounts.models import AuditEntry, Role, User
+from ..accounts.models import Role, User
 from ..accounts.permissions import Action, require, require_role, visible_producer_ids
 from ..clock import local_today
-from ..errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed, field_error
+from ..errors import Conflict, Forbidden, InvalidState, ValidationFailed, field_error
 from ..extensions import db
 from ..models_base import utcnow
 from ..registry.models import Certificate, IssuingLevel, Producer, Product
 from ..registry.services import current_certificate, register_certificate
 from ..registry.status import EXPIRING_WITHIN_DAYS, NOTICE_DAYS_BEFORE_EXPIRY
 from ..resolver.models import CounterfeitReport, ReportStatus, Scan
+from ..services_common import audit, get_or_404
 from .models import ExpiryNotice, Inspection, InspectionOutcome
 
 # The inspection checklist (the issue's five checks); answers are True, False or None (not checked).
@@ -62,21 +63,6 @@ GROUP_LABELS: dict[str, Any] = {
 FOLLOW_UP_BUCKETS = ("expiring_90", "expiring_30", "lapsed", "revoked")
 
 
-def audit(actor: User | None, action: str, obj: Any, producer_id: int | None,
-          details: dict[str, Any] | None = None) -> None:
-    db.session.add(AuditEntry(actor_id=actor.id if actor else None, action=action,
-                              object_type=type(obj).__name__.lower(), object_id=obj.id,
-                              producer_id=producer_id, details=details or {}))
-
-
-def get_or_404(model: type, object_id: int, name: str) -> Any:
-    """The object, or a NotFound naming it; `name` is already translated (`_("sản phẩm")`)."""
-    obj = db.session.get(model, object_id)
-    if obj is None:
-        raise NotFound(_("Không tìm thấy %(name)s #%(id)s.", name=name, id=object_id))
-    return obj
-
-
 # --- certificate life cycle -------------------------------------------------------------
 
 def _check_dates(data: dict[str, Any], today: date) -> None:
@@ -112,7 +98,7 @@ def register(user: User, product: Product, data: dict[str, Any],
     _check_decision_free(product, data)
     cert = register_certificate(product, data)
     audit(user, "certificate.register", cert, product.producer_id,
-          {"stars": cert.stars, "decision_number": cert.decision_number})
+          stars=cert.stars, decision_number=cert.decision_number)
     return cert
 
 
@@ -138,7 +124,7 @@ def re_evaluate(user: User, old: Certificate, data: dict[str, Any],
     old.updated_at = utcnow()
     db.session.flush()
     audit(user, "certificate.re_evaluate", new, product.producer_id,
-          {"supersedes": old.id, "stars": new.stars, "previous_stars": old.stars})
+          supersedes=old.id, stars=new.stars, previous_stars=old.stars)
     return new
 
 
@@ -166,7 +152,7 @@ def revoke(user: User, cert: Certificate, data: dict[str, Any], today: date | No
         inspection.proposal_handled_at = utcnow()
     db.session.flush()
     audit(user, "certificate.revoke", cert, cert.product.producer_id,
-          {"decision_number": cert.revocation_decision, "revoked_on": revoked_on.isoformat()})
+          decision_number=cert.revocation_decision, revoked_on=revoked_on.isoformat())
     return cert
 
 
@@ -319,7 +305,7 @@ def create_inspection(user: User, data: dict[str, Any], today: date | None = Non
     db.session.add(inspection)
     db.session.flush()
     audit(user, "inspection.create", inspection, producer.id,
-          {"outcome": outcome.value, "propose_revocation": propose})
+          outcome=outcome.value, propose_revocation=propose)
     return inspection
 
 

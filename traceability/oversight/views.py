@@ -33,6 +33,7 @@ from ..extensions import db
 from ..registry.models import Producer, Product, Region
 from ..registry.services import current_certificate
 from ..resolver.models import CounterfeitReport
+from ..services_common import get_or_404
 from . import charts, imports, mail, reports, services
 from .forms import (
     ActionForm,
@@ -269,7 +270,7 @@ def notices():
 @signed_in(OFFICERS)
 def retry_notice(notice_id: int):
     user = _user()
-    notice = services.get_or_404(ExpiryNotice, notice_id, _("thông báo"))
+    notice = get_or_404(ExpiryNotice, notice_id, _("thông báo"))
     if not can(user, Action.CERTIFY, notice.certificate.product.producer):
         raise Forbidden(_("Bạn không có quyền với thông báo này."))
     if ActionForm().validate_on_submit():
@@ -416,7 +417,7 @@ def inspector_home():
 @signed_in(INSPECTORS)
 def report_status(report_id: int):
     form = ReportStatusForm()
-    report = services.get_or_404(CounterfeitReport, report_id, _("phản ánh"))
+    report = get_or_404(CounterfeitReport, report_id, _("phản ánh"))
     if form.validate_on_submit():
         services.set_report_status(_user(), report, form.status.data)
         db.session.commit()
@@ -444,9 +445,9 @@ def new_inspection():
     source = request.form if request.method == "POST" else request.args
     product_id = source.get("product_id", type=int)
     producer_id = source.get("producer_id", type=int)
-    product = services.get_or_404(Product, product_id, _("sản phẩm")) if product_id else None
+    product = get_or_404(Product, product_id, _("sản phẩm")) if product_id else None
     producer = product.producer if product else (
-        services.get_or_404(Producer, producer_id, _("chủ thể")) if producer_id else None)
+        get_or_404(Producer, producer_id, _("chủ thể")) if producer_id else None)
     if producer is None:
         return redirect(url_for(".inspector_products"))
     if not can(user, Action.INSPECT, producer):

@@ -12,6 +12,7 @@ from flask_smorest import Blueprint
 from ..clock import local_today
 from ..extensions import db
 from ..pagination import paginate_select
+from ..services_common import get_or_404
 from .models import Certificate, Producer, Product, Region
 from .schemas import (
     CertificateQuerySchema,
@@ -27,7 +28,7 @@ from .schemas import (
     RegionQuerySchema,
     RegionSchema,
 )
-from .services import get_or_404
+from .services import create_producer, create_product, update_producer, update_product
 from .status import EXPIRING_WITHIN_DAYS
 
 blp = Blueprint("registry", __name__, url_prefix="/api/v1",
@@ -84,9 +85,8 @@ class Producers(MethodView):
     def post(self, data: dict):
         """Register a producer to set it up (consultant, officer, admin)"""
         from ..accounts.auth import api_user
-        from ..accounts.services import setup_producer
 
-        producer = setup_producer(api_user(), data)
+        producer = create_producer(api_user(), data)
         db.session.commit()
         return producer
 
@@ -103,7 +103,6 @@ class ProducerById(MethodView):
     def patch(self, data: dict, producer_id: int):
         """Update a producer (those who may edit it)"""
         from ..accounts.auth import api_user
-        from ..accounts.services import update_producer
 
         user = api_user()
         producer = update_producer(user, get_or_404(Producer, producer_id, _("chủ thể")), data)
@@ -118,10 +117,9 @@ class ProducerProducts(MethodView):
     def post(self, data: dict, producer_id: int):
         """Add a product to a producer (those who may edit it)"""
         from ..accounts.auth import api_user
-        from ..accounts.services import add_product
 
         user = api_user()
-        product = add_product(user, get_or_404(Producer, producer_id, _("chủ thể")), data)
+        product = create_product(user, get_or_404(Producer, producer_id, _("chủ thể")), data)
         db.session.commit()
         return product
 
@@ -155,7 +153,6 @@ class ProductById(MethodView):
     def patch(self, data: dict, product_id: int):
         """Update a product; an assigned GTIN never changes"""
         from ..accounts.auth import api_user
-        from ..accounts.services import update_product
 
         user = api_user()
         product = update_product(user, get_or_404(Product, product_id, _("sản phẩm")), data)

@@ -90,7 +90,7 @@ class ProductQuerySchema(Schema):
     region_id = Id()
 
 
-# Write schemas: consultants, officers and owners set a producer up (accounts.services checks who).
+# Write schemas: consultants, officers and owners set a producer up (registry.services checks who).
 
 class ProducerCreateSchema(Schema):
     name = fields.Str(required=True, validate=validate.Length(min=2, max=200))

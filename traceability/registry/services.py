@@ -1,4 +1,5 @@
-"""Rules for regions, producers, products and certificates."""
+"""Rules for producers, products and certificates: who may create and edit them, which codes
+must be unique, and what is audited."""
 from __future__ import annotations
 
 import secrets
@@ -11,8 +12,12 @@ from flask_babel import gettext as _
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.vn import mst
 
-from ..errors import Conflict, NotFound, field_error
+from ..accounts.models import Membership, MembershipRole, Role, User
+from ..accounts.permissions import Action, refuse_limited_token, region_scope, require, require_role
+from ..errors import Conflict, Forbidden, InvalidState, field_error
 from ..extensions import db
+from ..gs1 import GS1Error, normalize_gtin
+from ..services_common import audit
 from .models import Certificate, IssuingLevel, Producer, Product, Region
 from .status import SCORE_BANDS, default_expiry, score_fits_stars
 
@@ -29,22 +34,34 @@ def validate_tax_code(value: str) -> str:
                                         "tra.")) from None
 
 
-def get_or_404(model: type, object_id: int, name: str) -> Any:
-    """The object, or a NotFound naming it; `name` is already translated (`_("sản phẩm")`)."""
-    obj = db.session.get(model, object_id)
-    if obj is None:
-        raise NotFound(_("Không tìm thấy %(name)s #%(id)s.", name=name, id=object_id))
-    return obj
+def _ensure_unused(column: Any, value: str, field: str, message: str,
+                   producer_id: int | None = None) -> None:
+    """Refuse a producer's unique code that another producer already holds."""
+    # `id != None` is `id IS NOT NULL`: every producer, for a new one.
+    taken = db.session.scalar(sa.select(Producer.id).where(column == value, Producer.id != producer_id))
+    if taken is not None:
+        raise field_error(field, message, Conflict)
 
 
-def create_producer(data: dict[str, Any]) -> Producer:
+def _checked_producer_codes(data: dict[str, Any], producer_id: int | None = None) -> dict[str, Any]:
+    """The tax code normalised, and the tax code, GS1 company prefix and GLN each unused by
+    another producer."""
     data = dict(data)
     if data.get("tax_code"):
         data["tax_code"] = validate_tax_code(data["tax_code"])
-        taken = db.session.scalar(sa.select(Producer.id).where(Producer.tax_code == data["tax_code"]))
-        if taken:
-            raise field_error("tax_code", _("Mã số thuế này đã được đăng ký cho chủ thể khác."),
-                              Conflict)
+        _ensure_unused(Producer.tax_code, data["tax_code"], "tax_code",
+                       _("Mã số thuế này đã được đăng ký cho chủ thể khác."), producer_id)
+    for field in ("gs1_company_prefix", "gln"):
+        if data.get(field):
+            _ensure_unused(getattr(Producer, field), data[field], field,
+                           _("Mã này đã được dùng cho chủ thể khác."), producer_id)
+    return data
+
+
+def register_producer(data: dict[str, Any]) -> Producer:
+    """Record a producer without a permission check or audit: for the demo and the command
+    line only. Every request goes through create_producer."""
+    data = _checked_producer_codes(data)
     if db.session.get(Region, data["region_id"]) is None:
         raise field_error("region_id", _("Không tìm thấy địa bàn này."))
     producer = Producer(**data)
@@ -53,24 +70,95 @@ def create_producer(data: dict[str, Any]) -> Producer:
     return producer
 
 
+def create_producer(user: User, data: dict[str, Any]) -> Producer:
+    """A consultant, officer or admin registers a producer to set it up.
+
+    A consultant becomes its consultant member (until the handover); an officer may only
+    register producers in its own regions.
+    """
+    require_role(user, [Role.ADMIN, Role.OFFICER, Role.CONSULTANT])
+    refuse_limited_token(user)
+    if user.role == Role.OFFICER and data.get("region_id") not in region_scope(user):
+        raise field_error("region_id", _("Địa bàn này nằm ngoài phạm vi phụ trách của bạn."), Forbidden)
+    producer = register_producer(data)
+    if user.role == Role.CONSULTANT:
+        db.session.add(Membership(user_id=user.id, producer_id=producer.id,
+                                  role=MembershipRole.CONSULTANT))
+    audit(user, "producer.create", producer)
+    return producer
+
+
+_PRODUCER_EDITABLE = ("name", "kind", "address", "representative", "phone", "email",
+                      "gs1_company_prefix", "gln", "tax_code")
+
+
+def update_producer(user: User, producer: Producer, data: dict[str, Any]) -> Producer:
+    require(user, Action.EDIT, producer)
+    changes = _checked_producer_codes({k: v for k, v in data.items() if k in _PRODUCER_EDITABLE},
+                                      producer.id)
+    for key, value in changes.items():
+        setattr(producer, key, value)
+    audit(user, "producer.update", producer, fields=sorted(changes))
+    return producer
+
+
 def new_trace_code() -> str:
     return "".join(secrets.choice(TRACE_CODE_ALPHABET) for _i in range(8))
 
 
-def create_product(producer: Producer, data: dict[str, Any]) -> Product:
+def _normalized_gtin(value: str) -> str:
+    try:
+        return normalize_gtin(value)
+    except GS1Error as exc:
+        raise field_error("gtin", exc.message) from None
+
+
+def register_product(producer: Producer, data: dict[str, Any]) -> Product:
+    """Record a product without a permission check or audit: for the demo and the command
+    line only. Every request goes through create_product."""
     data = dict(data)
     if data.get("gtin"):
-        from ..gs1 import GS1Error, normalize_gtin
-
-        try:
-            data["gtin"] = normalize_gtin(data["gtin"])
-        except GS1Error as exc:
-            raise field_error("gtin", exc.message) from None
+        data["gtin"] = _normalized_gtin(data["gtin"])
         ensure_gtin_free(data["gtin"])
     product = Product(producer=producer, trace_code=data.pop("trace_code", None) or new_trace_code(),
                       **data)
     db.session.add(product)
     db.session.flush()
+    return product
+
+
+def create_product(user: User, producer: Producer, data: dict[str, Any]) -> Product:
+    """Add a product to a producer; its trace code is always the service's own."""
+    require(user, Action.EDIT, producer)
+    product = register_product(producer, {k: v for k, v in data.items() if k != "trace_code"})
+    audit(user, "product.create", product)
+    return product
+
+
+_PRODUCT_EDITABLE = ("group", "name_vi", "name_en", "description_vi", "description_en",
+                     "standards", "shelf_life_days", "gtin")
+
+
+def update_product(user: User, product: Product, data: dict[str, Any]) -> Product:
+    """Edit a product; a GTIN, once assigned, never changes (printed codes must keep resolving)."""
+    require(user, Action.EDIT, product.producer)
+    changes = {k: v for k, v in data.items() if k in _PRODUCT_EDITABLE}
+    if "gtin" in changes:
+        if changes["gtin"] in (None, ""):
+            if product.gtin is not None:
+                raise field_error("gtin", _("Không thể xóa GTIN đã gán: mã đã in phải tiếp tục truy xuất được."),
+                                  InvalidState)
+            changes.pop("gtin")
+        else:
+            gtin = _normalized_gtin(changes["gtin"])
+            if product.gtin is not None and product.gtin != gtin:
+                raise field_error("gtin", _("Không thể đổi GTIN đã gán: mã đã in phải tiếp tục truy xuất được."),
+                                  InvalidState)
+            ensure_gtin_free(gtin, product.id)
+            changes["gtin"] = gtin
+    for key, value in changes.items():
+        setattr(product, key, value)
+    audit(user, "product.update", product, fields=sorted(changes))
     return product
 
 
