@@ -32,7 +32,6 @@ MAX_PASSWORD_LENGTH = 256
 TOKEN_PREFIX = "ocop_"
 CLAIM_DAYS_DEFAULT = 14
 CLAIM_DAYS_MAX = 90
-CODE_VALIDITY_MONTHS = 36
 # Users who signed up with a phone only still need a unique e-mail column value; the
 # reserved .invalid domain (RFC 2606) guarantees it can never receive mail.
 PHONE_ONLY_DOMAIN = "sdt.invalid"
@@ -708,13 +707,13 @@ def handover_record(handover: Handover):  # -> render.handover_pdf.HandoverRecor
     from ..batches.models import Batch
     from ..codes.models import LabelRun
     from ..gs1 import DigitalLink, build_uri
-    from ..registry.status import add_months
+    from ..registry.status import VALIDITY_MONTHS, add_months
     from ..clock import local_today
     from ..render.handover_pdf import HandoverRecord, RecordProduct
 
     base = current_app.config["PUBLIC_BASE_URL"]
     producer = handover.producer
-    default_validity = add_months(local_today(), CODE_VALIDITY_MONTHS)
+    default_validity = add_months(local_today(), VALIDITY_MONTHS)
     guaranteed = dict(db.session.execute(
         sa.select(Batch.product_id, sa.func.max(LabelRun.guaranteed_until))
         .join(LabelRun, LabelRun.batch_id == Batch.id)
@@ -737,7 +736,7 @@ def handover_record(handover: Handover):  # -> render.handover_pdf.HandoverRecor
         producer_tax_code=producer.tax_code, representative_name=handover.representative_name,
         issuer_name=issuer.full_name, issuer_organisation=issuer.organisation,
         issuer_role=issuer.role.value, products=products, claim_url=claim_url(secret),
-        claim_expires_at=handover.expires_at, default_validity_months=CODE_VALIDITY_MONTHS)
+        claim_expires_at=handover.expires_at, default_validity_months=VALIDITY_MONTHS)
 
 
 def handover_record_pdf(user: User, handover: Handover) -> bytes:

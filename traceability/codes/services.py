@@ -105,7 +105,7 @@ def allocate_gtin(user: User, product: Product) -> Product:
 
 
 def guaranteed_until(product: Product, issued_on: date) -> date:
-    """36 months from issue, and never before the current certificate's expiry."""
+    """VALIDITY_MONTHS from issue, and never before the current certificate's expiry."""
     horizon = add_months(issued_on, VALIDITY_MONTHS)
     cert = current_certificate(product)
     if cert is not None and cert.expires_on > horizon:

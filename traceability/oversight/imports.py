@@ -21,6 +21,7 @@ from ..errors import DomainError, ValidationFailed, field_error
 from ..extensions import db
 from ..registry.models import Certificate, Producer, ProducerKind, Product, ProductGroup, Region
 from ..registry.services import check_score, create_producer, create_product, register_certificate
+from ..registry.status import VALIDITY_MONTHS
 from .mail import _region_names
 from .services import GROUP_LABELS, audit, default_issuer, require_officer
 
@@ -415,7 +416,7 @@ def template_xlsx() -> bytes:
         "score": "Theo Quyết định 148/QĐ-TTg: 3 sao 50–<70, 4 sao 70–<90, 5 sao 90–100.",
         "issuing_authority": "Bỏ trống thì lấy theo hạng sao (5 sao: Trung ương; 4 sao: tỉnh).",
         "issued_on": "Ngày/tháng/năm (dd/mm/yyyy).",
-        "expires_on": "Bỏ trống thì tính 36 tháng kể từ ngày cấp.",
+        "expires_on": f"Bỏ trống thì tính {VALIDITY_MONTHS} tháng kể từ ngày cấp.",
     }
     for key, heading, required in COLUMNS:
         guide.append([heading, "Có" if required else "Không", notes.get(key, "")])
