@@ -180,6 +180,10 @@ def _register_blueprints(app: Flask) -> None:
 def _register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
 
+    from .registry.status import status_label
+
+    app.add_template_filter(status_label, "certificate_status_label")
+
     @app.context_processor
     def inject_globals() -> dict[str, Any]:
         return {"current_locale": str(get_locale() or "vi")}

@@ -23,7 +23,7 @@ from .registry.models import (
     RegionLevel,
 )
 from .registry.services import register_certificate, register_producer, register_product
-from .registry.status import add_months
+from .registry.status import VALIDITY_MONTHS, add_months
 
 DEMO_MARK = "[DEMO] "
 REFORM_DAY = date(2025, 7, 1)  # Resolution 1677/NQ-UBTVQH15: districts abolished
@@ -184,11 +184,11 @@ def load_regions() -> dict[str, Region]:
 def _certificate_dates(status: str, today: date) -> tuple[date, date | None]:
     """(issued_on, revoked_on) that give the wanted status on `today`."""
     if status == "expiring_30":
-        return add_months(today + timedelta(days=20), -36), None
+        return add_months(today + timedelta(days=20), -VALIDITY_MONTHS), None
     if status == "expiring_90":
-        return add_months(today + timedelta(days=75), -36), None
+        return add_months(today + timedelta(days=75), -VALIDITY_MONTHS), None
     if status == "expired":
-        return add_months(today - timedelta(days=45), -36), None
+        return add_months(today - timedelta(days=45), -VALIDITY_MONTHS), None
     if status == "revoked":
         return today - timedelta(days=400), today - timedelta(days=30)
     return today - timedelta(days=200), None

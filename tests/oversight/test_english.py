@@ -69,14 +69,18 @@ def test_the_product_page_labels_read_in_english(client, sign_in, area):
 
 
 def test_the_dashboard_says_whether_a_commune_met_its_target(client, sign_in, area):
+    """Commune A has a 4★ product in force (target met), commune B none (not met)."""
     make_certificate(make_product(make_producer(area.a)), stars=4, issued_on=TODAY - timedelta(days=10))
     _db.session.commit()
-    sign_in(client, area.officer)
+    sign_in(client, area.admin)
     english = client.get("/officer/?lang=en").get_data(as_text=True)
     assert "<th>Target met</th>" in english and "Passed" not in english
-    assert ">Met<" in english or ">Not met<" in english
+    assert '<tr><td>Xã A</td><td class="num">1</td><td>Met</td></tr>' in english
+    assert '<tr><td>Xã B</td><td class="num">0</td><td>Not met</td></tr>' in english
     vietnamese = client.get("/officer/").get_data(as_text=True)
     assert "<th>Đạt chỉ tiêu</th>" in vietnamese
+    assert '<tr><td>Xã A</td><td class="num">1</td><td>Đã đạt</td></tr>' in vietnamese
+    assert '<tr><td>Xã B</td><td class="num">0</td><td>Chưa đạt</td></tr>' in vietnamese
 
 
 def test_a_failed_notice_explains_itself_in_the_readers_language(client, sign_in, area, smtp_server):

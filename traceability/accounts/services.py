@@ -16,6 +16,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from ..errors import Conflict, Forbidden, Gone, InvalidState, NotFound, ValidationFailed, field_error
 from ..extensions import db
@@ -31,7 +32,6 @@ MAX_PASSWORD_LENGTH = 256
 TOKEN_PREFIX = "ocop_"
 CLAIM_DAYS_DEFAULT = 14
 CLAIM_DAYS_MAX = 90
-CODE_VALIDITY_MONTHS = 36
 # Users who signed up with a phone only still need a unique e-mail column value; the
 # reserved .invalid domain (RFC 2606) guarantees it can never receive mail.
 PHONE_ONLY_DOMAIN = "sdt.invalid"
@@ -305,6 +305,11 @@ def claim_state(handover: Handover, now: datetime | None = None) -> ClaimState:
     return ClaimState.OPEN
 
 
+def open_claim_condition(now: datetime) -> sa.ColumnElement[bool]:
+    """SQL twin of claim_state(handover, now) == ClaimState.OPEN."""
+    return sa.and_(Handover.redeemed_at.is_(None), Handover.cancelled_at.is_(None), Handover.expires_at > now)
+
+
 def claim_secret(handover: Handover) -> str:
     """The claim secret, re-derived from the server key so the record can be printed again.
 
@@ -323,8 +328,7 @@ def claim_url(secret: str) -> str:
 
 def open_claim(producer_id: int) -> Handover | None:
     return db.session.scalars(sa.select(Handover).where(
-        Handover.producer_id == producer_id, Handover.redeemed_at.is_(None),
-        Handover.cancelled_at.is_(None), Handover.expires_at > utcnow())
+        Handover.producer_id == producer_id, open_claim_condition(utcnow()))
         .order_by(Handover.id.desc())).first()
 
 
@@ -423,8 +427,7 @@ def redeem_claim(secret: str, data: dict[str, Any]) -> User:
     # The conditional update is the one-time guarantee: of two simultaneous redemptions
     # only one matches a row that is still open.
     claimed = db.session.execute(
-        sa.update(Handover).where(Handover.id == handover.id, Handover.redeemed_at.is_(None),
-                                  Handover.cancelled_at.is_(None), Handover.expires_at > now)
+        sa.update(Handover).where(Handover.id == handover.id, open_claim_condition(now))
         .values(redeemed_at=now).execution_options(synchronize_session=False))
     if claimed.rowcount != 1:
         db.session.refresh(handover)
@@ -456,6 +459,13 @@ class HandoverStatus(enum.StrEnum):
     NOT_STARTED = "not_started"
 
 
+HANDOVER_STATUS_LABELS: dict[HandoverStatus, Any] = {
+    HandoverStatus.HANDED_OVER: _l("Đã bàn giao"),
+    HandoverStatus.PENDING: _l("Đang chờ nhận bàn giao"),
+    HandoverStatus.NOT_STARTED: _l("Chưa bàn giao"),
+}
+
+
 @dataclass(frozen=True)
 class ProducerHandoverRow:
     producer_id: int
@@ -468,36 +478,57 @@ class ProducerHandoverRow:
     handed_over_at: datetime | None
 
 
+@dataclass(frozen=True)
+class _HandoverColumns:
+    """SQL expressions correlated to Producer: the one computation of a handover status."""
+
+    state: sa.ColumnElement[str]
+    pending_since: sa.ColumnElement[datetime]
+    claim_expires_at: sa.ColumnElement[datetime]
+    handed_over_at: sa.ColumnElement[datetime]
+
+
+def _handover_columns(now: datetime) -> _HandoverColumns:
+    """Handed over: an owner membership; pending: an open claim; not started: neither."""
+    handed_over_at = (sa.select(sa.func.min(Membership.created_at))
+                      .where(Membership.producer_id == Producer.id, Membership.role == MembershipRole.OWNER,
+                             Membership.ended_at.is_(None))
+                      .correlate(Producer).scalar_subquery())
+    open_claims = sa.and_(Handover.producer_id == Producer.id, open_claim_condition(now))
+    pending_since = (sa.select(sa.func.min(Handover.created_at)).where(open_claims)
+                     .correlate(Producer).scalar_subquery())
+    claim_expires_at = (sa.select(sa.func.max(Handover.expires_at)).where(open_claims)
+                        .correlate(Producer).scalar_subquery())
+    state = sa.case(
+        (handed_over_at.is_not(None), HandoverStatus.HANDED_OVER.value),
+        (pending_since.is_not(None), HandoverStatus.PENDING.value),
+        else_=HandoverStatus.NOT_STARTED.value)
+    return _HandoverColumns(state, pending_since, claim_expires_at, handed_over_at)
+
+
 def handover_status_query(user: User, state: HandoverStatus | None = None) -> sa.Select:
     """Producers in the caller's regions with their handover state, for paginated lists."""
     require_role(user, [Role.ADMIN, Role.OFFICER])
-    now = utcnow()
-    owner_since = (sa.select(sa.func.min(Membership.created_at))
-                   .where(Membership.producer_id == Producer.id, Membership.role == MembershipRole.OWNER,
-                          Membership.ended_at.is_(None))
-                   .correlate(Producer).scalar_subquery())
-    open_claims = sa.select(Handover).where(
-        Handover.producer_id == Producer.id, Handover.redeemed_at.is_(None),
-        Handover.cancelled_at.is_(None), Handover.expires_at > now).correlate(Producer)
-    pending_since = (sa.select(sa.func.min(Handover.created_at))
-                     .where(open_claims.whereclause).correlate(Producer).scalar_subquery())
-    expires = (sa.select(sa.func.max(Handover.expires_at))
-               .where(open_claims.whereclause).correlate(Producer).scalar_subquery())
-    state_expr = sa.case(
-        (owner_since.is_not(None), HandoverStatus.HANDED_OVER.value),
-        (pending_since.is_not(None), HandoverStatus.PENDING.value),
-        else_=HandoverStatus.NOT_STARTED.value)
-    stmt = sa.select(Producer.id, Producer.name, Producer.region_id, state_expr.label("state"),
-                     pending_since.label("pending_since"), expires.label("claim_expires_at"),
-                     owner_since.label("handed_over_at")).order_by(Producer.name, Producer.id)
+    columns = _handover_columns(utcnow())
+    stmt = sa.select(Producer.id, Producer.name, Producer.region_id, columns.state.label("state"),
+                     columns.pending_since.label("pending_since"),
+                     columns.claim_expires_at.label("claim_expires_at"),
+                     columns.handed_over_at.label("handed_over_at")).order_by(Producer.name, Producer.id)
     if user.role == Role.OFFICER:
         stmt = stmt.where(Producer.region_id.in_(region_scope(user)))
     token_producer = getattr(user, "token_producer_id", None)
     if token_producer is not None:
         stmt = stmt.where(Producer.id == token_producer)
     if state is not None:
-        stmt = stmt.where(state_expr == state.value)
+        stmt = stmt.where(columns.state == state.value)
     return stmt
+
+
+def handover_statuses(producer_ids: list[int]) -> dict[int, HandoverStatus]:
+    """Each producer's handover status, for reports whose scope the caller has checked."""
+    state = _handover_columns(utcnow()).state
+    rows = db.session.execute(sa.select(Producer.id, state).where(Producer.id.in_(producer_ids)))
+    return {producer_id: HandoverStatus(value) for producer_id, value in rows}
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -527,13 +558,13 @@ def handover_record(handover: Handover):  # -> render.handover_pdf.HandoverRecor
     from ..batches.models import Batch
     from ..codes.models import LabelRun
     from ..gs1 import DigitalLink, build_uri
-    from ..registry.status import add_months
+    from ..registry.status import VALIDITY_MONTHS, add_months
     from ..clock import local_today
     from ..render.handover_pdf import HandoverRecord, RecordProduct
 
     base = current_app.config["PUBLIC_BASE_URL"]
     producer = handover.producer
-    default_validity = add_months(local_today(), CODE_VALIDITY_MONTHS)
+    default_validity = add_months(local_today(), VALIDITY_MONTHS)
     guaranteed = dict(db.session.execute(
         sa.select(Batch.product_id, sa.func.max(LabelRun.guaranteed_until))
         .join(LabelRun, LabelRun.batch_id == Batch.id)
@@ -556,7 +587,7 @@ def handover_record(handover: Handover):  # -> render.handover_pdf.HandoverRecor
         producer_tax_code=producer.tax_code, representative_name=handover.representative_name,
         issuer_name=issuer.full_name, issuer_organisation=issuer.organisation,
         issuer_role=issuer.role.value, products=products, claim_url=claim_url(secret),
-        claim_expires_at=handover.expires_at, default_validity_months=CODE_VALIDITY_MONTHS)
+        claim_expires_at=handover.expires_at, default_validity_months=VALIDITY_MONTHS)
 
 
 def handover_record_pdf(user: User, handover: Handover) -> bytes:

@@ -448,7 +448,8 @@ def officer_handovers():
         stmt.limit(STATUS_PAGE_SIZE).offset((page_number - 1) * STATUS_PAGE_SIZE)).all())
     pages = max(1, -(-total // STATUS_PAGE_SIZE))
     return render_template("accounts/officer_handovers.html", rows=rows, state=state, total=total,
-                           page=page_number, pages=pages, states=list(services.HandoverStatus))
+                           page=page_number, pages=pages, states=list(services.HandoverStatus),
+                           labels=services.HANDOVER_STATUS_LABELS)
 
 
 # ------------------------------------------------------------------------- CLI

@@ -29,7 +29,7 @@ from ..gs1 import (
 from ..gs1.serials import MAX_INDEX
 from ..registry.models import Producer, Product
 from ..registry.services import current_certificate
-from ..registry.status import VALIDITY_MONTHS, add_months, stars_allowed
+from ..registry.status import VALIDITY_MONTHS, add_months, stars_in_force
 from ..render import Label
 from ..services_common import audit
 from .keys import get_signer
@@ -105,7 +105,7 @@ def allocate_gtin(user: User, product: Product) -> Product:
 
 
 def guaranteed_until(product: Product, issued_on: date) -> date:
-    """36 months from issue, and never before the current certificate's expiry."""
+    """VALIDITY_MONTHS from issue, and never before the current certificate's expiry."""
     horizon = add_months(issued_on, VALIDITY_MONTHS)
     cert = current_certificate(product)
     if cert is not None and cert.expires_on > horizon:
@@ -191,8 +191,7 @@ def label_url(run_or_product: LabelRun | Product, batch: Batch | None = None,
 
 def label_stars(product: Product, today: date | None = None) -> int | None:
     """The OCOP stars a label may print today, or None when no certificate is in force."""
-    cert = current_certificate(product)
-    return cert.stars if stars_allowed(cert, today or local_today()) else None
+    return stars_in_force(current_certificate(product), today or local_today())
 
 
 def run_label_url(run: LabelRun, index: int) -> str:

@@ -18,6 +18,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from ..registry.status import VALIDITY_MONTHS
 from .services import CHECKLIST, LEVEL_LABELS, OUTCOME_LABELS
 
 REQUIRED = _l("Trường này là bắt buộc.")
@@ -39,7 +40,7 @@ class CertificateForm(FlaskForm):
         DataRequired(REQUIRED), Length(3, 200)])
     decision_number = StringField(_l("Số quyết định"), validators=[DataRequired(REQUIRED), Length(1, 60)])
     issued_on = DateField(_l("Ngày cấp"), validators=[InputRequired(REQUIRED)])
-    expires_on = DateField(_l("Ngày hết hạn (bỏ trống: 36 tháng sau ngày cấp)"), validators=[Optional()])
+    expires_on = DateField(_l("Ngày hết hạn (bỏ trống: %(n)s tháng sau ngày cấp)", n=VALIDITY_MONTHS), validators=[Optional()])
 
     def data_dict(self) -> dict:
         return {"stars": int(self.stars.data), "score": self.score.data,

@@ -30,7 +30,7 @@ from ..clock import local_today
 from ..extensions import db
 from ..models_base import utcnow
 from ..registry.models import Certificate, Producer, Product, Region, RegionLevel
-from ..registry.status import NOTICE_DAYS_BEFORE_EXPIRY
+from ..registry.status import NOTICE_DAYS_BEFORE_EXPIRY, in_force, in_force_condition
 from ..render.notice_pdf import NoticeLetter, render_notice_pdf
 from .models import ExpiryNotice, NoticeStatus
 
@@ -66,10 +66,7 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 def _needs_notice(today: date) -> sa.ColumnElement[bool]:
-    revoked = sa.and_(Certificate.revoked_on.is_not(None), Certificate.revoked_on <= today)
-    return sa.and_(sa.not_(revoked), Certificate.superseded_by_id.is_(None),
-                   Certificate.expires_on >= today,
-                   Certificate.expires_on <= today + timedelta(days=NOTICE_LEAD_DAYS))
+    return sa.and_(in_force_condition(today), Certificate.expires_on <= today + timedelta(days=NOTICE_LEAD_DAYS))
 
 
 def create_due_notices(today: date | None = None) -> int:
@@ -219,8 +216,7 @@ def send_due(today: date | None = None, now: datetime | None = None) -> SendResu
                 .selectinload(Product.producer)))
         assert notice is not None
         cert = notice.certificate
-        if cert.superseded_by_id is not None or (cert.revoked_on and cert.revoked_on <= today) \
-                or cert.expires_on < today:
+        if not in_force(cert, today):
             _finish(notice_id, status=NoticeStatus.FAILED, last_error=SKIPPED_ERROR)
             result.skipped.append(notice_id)
             continue

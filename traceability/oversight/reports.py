@@ -13,20 +13,21 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import selectinload
 
-from ..accounts.models import Handover, Membership, MembershipRole, Role, User
+from ..accounts.models import Role, User
 from ..accounts.permissions import region_scope
+from ..accounts.services import HANDOVER_STATUS_LABELS, HandoverStatus, handover_statuses
 from ..batches.models import Batch
 from ..clock import VIETNAM, local_today
 from ..codes.models import LabelRun
 from ..errors import Forbidden, field_error
 from ..extensions import db
-from ..registry.models import Certificate, Producer, Product, Region, RegionLevel
+from ..registry.models import Certificate, CertificateStatus, Producer, Product, Region, RegionLevel
 from ..registry.services import current_certificate
-from ..registry.status import EXPIRING_WITHIN_DAYS, NOTICE_DAYS_BEFORE_EXPIRY
+from ..registry.status import certificate_status, stars_in_force, status_label
 from ..render.cells import csv_text, xlsx_cell
 from ..resolver.models import CounterfeitReport, Scan
-from .models import Inspection
-from .services import GROUP_LABELS, OUTCOME_LABELS, STATUS_LABELS, require_officer
+from .models import Inspection, InspectionOutcome
+from .services import FOLLOW_UP_BUCKETS, GROUP_LABELS, OUTCOME_LABELS, bucket_condition, require_officer
 
 DEFAULT_FOUR_STAR_TARGET = 1
 
@@ -84,12 +85,9 @@ def area_of(region: Region, regions: dict[int, Region]) -> Region:
     return node
 
 
-def stars_in_force(product: Product, on: date) -> int:
-    """Stars of the certificate in force on `on`, 0 when there is none."""
-    cert = current_certificate(product)
-    if cert is None or cert.status_on(on).value not in ("valid", "expiring"):
-        return 0
-    return cert.stars
+def product_stars(product: Product, on: date) -> int:
+    """Stars of the product's certificate in force on `on`, 0 when there is none."""
+    return stars_in_force(current_certificate(product), on) or 0
 
 
 # --- dashboard -------------------------------------------------------------------------
@@ -100,8 +98,8 @@ class Dashboard:
     product_count: int = 0
     by_area: list[dict[str, Any]] = field(default_factory=list)    # area, group, s3, s4, s5, none
     by_stars: dict[int, int] = field(default_factory=dict)
-    certificates: dict[str, int] = field(default_factory=dict)     # expiring_90, expiring_30, lapsed, revoked
-    handover: dict[str, int] = field(default_factory=dict)         # handed_over, pending, never
+    certificates: dict[str, int] = field(default_factory=dict)     # per follow-up list (FOLLOW_UP_BUCKETS)
+    handover: dict[HandoverStatus, int] = field(default_factory=dict)
     without_label_run: list[Product] = field(default_factory=list)
     short_runs: list[tuple[LabelRun, Product, Certificate]] = field(default_factory=list)
     scans_by_month: list[tuple[str, int]] = field(default_factory=list)
@@ -115,32 +113,14 @@ class Dashboard:
         return sum(1 for c in self.communes if c["met"])
 
 
-def certificate_counts(products: list[Product], today: date) -> dict[str, int]:
-    counts = {"expiring_90": 0, "expiring_30": 0, "lapsed": 0, "revoked": 0}
-    for product in products:
-        for cert in product.certificates:
-            status = cert.status_on(today).value
-            if status == "revoked":
-                counts["revoked"] += 1
-            elif status == "expired":
-                counts["lapsed"] += 1
-            elif status == "expiring":
-                days = (cert.expires_on - today).days
-                counts["expiring_90"] += days <= EXPIRING_WITHIN_DAYS
-                counts["expiring_30"] += days <= NOTICE_DAYS_BEFORE_EXPIRY
-    return counts
-
-
-def handover_status(producer_ids: list[int], now: datetime) -> dict[int, str]:
-    """handed_over (an owner membership), pending (an open claim), never (neither)."""
-    owners = set(db.session.scalars(sa.select(Membership.producer_id).where(
-        Membership.producer_id.in_(producer_ids), Membership.role == MembershipRole.OWNER,
-        Membership.ended_at.is_(None))))
-    open_claims = set(db.session.scalars(sa.select(Handover.producer_id).where(
-        Handover.producer_id.in_(producer_ids), Handover.redeemed_at.is_(None),
-        Handover.cancelled_at.is_(None), Handover.expires_at > now)))
-    return {pid: "handed_over" if pid in owners else "pending" if pid in open_claims else "never"
-            for pid in producer_ids}
+def certificate_counts(regions: set[int] | None, today: date) -> dict[str, int]:
+    """How many certificates each follow-up list holds (the same SQL as the lists)."""
+    columns = [sa.func.count(sa.case((bucket_condition(bucket, today), Certificate.id))).label(bucket)
+               for bucket in FOLLOW_UP_BUCKETS]
+    stmt = (sa.select(*columns).select_from(Certificate)
+            .join(Product, Certificate.product_id == Product.id)
+            .join(Producer, Product.producer_id == Producer.id))
+    return dict(db.session.execute(_in_scope(stmt, regions)).one()._mapping)
 
 
 def coverage(products: list[Product]) -> tuple[list[Product], list[tuple[LabelRun, Product, Certificate]]]:
@@ -210,7 +190,7 @@ def commune_progress(products: list[Product], regions: set[int] | None, today: d
     holding: set[int] = set()
     for product in products:
         holding.add(product.producer.region_id)
-        if stars_in_force(product, today) >= 4:
+        if product_stars(product, today) >= 4:
             four[product.producer.region_id] += 1
     stmt = sa.select(Region).where(Region.level == RegionLevel.COMMUNE).where(sa.or_(
         Region.id.in_(holding),
@@ -231,7 +211,7 @@ def dashboard(user: User, region_id: int | None = None, today: date | None = Non
     board = Dashboard(today=today, product_count=len(products), target=four_star_target())
     cells: dict[tuple[str, str], Counter[int]] = defaultdict(Counter)
     for product in products:
-        stars = stars_in_force(product, today)
+        stars = product_stars(product, today)
         board.by_stars[stars] = board.by_stars.get(stars, 0) + 1
         area = area_of(product.producer.region, all_regions)
         cells[(area.name, product.group.value)][stars] += 1
@@ -239,11 +219,9 @@ def dashboard(user: User, region_id: int | None = None, today: date | None = Non
         board.by_area.append({"area": area, "group": group, "group_label": GROUP_LABELS[group],
                               "s3": counter[3], "s4": counter[4], "s5": counter[5],
                               "none": counter[0], "total": sum(counter.values())})
-    board.certificates = certificate_counts(products, today)
-    producer_ids = sorted({p.producer_id for p in products})
-    board.handover = dict(Counter(handover_status(producer_ids, datetime.now(timezone.utc)).values()))
-    for key in ("handed_over", "pending", "never"):
-        board.handover.setdefault(key, 0)
+    board.certificates = certificate_counts(regions, today)
+    statuses = Counter(handover_statuses(sorted({p.producer_id for p in products})).values())
+    board.handover = {state: statuses[state] for state in HandoverStatus}
     board.without_label_run, board.short_runs = coverage(products)
     product_ids = [p.id for p in products]
     first_month = date(today.year - 1, today.month, 1) if today.month == 12 else \
@@ -286,7 +264,7 @@ class PeriodicReport:
 def _status_label(cert: Certificate | None, on: date) -> str:
     if cert is None:
         return str(_t("Chưa có giấy chứng nhận"))
-    return str(STATUS_LABELS[cert.status_on(on).value])
+    return status_label(certificate_status(cert, on))
 
 
 def _t(text: str) -> str:
@@ -353,16 +331,18 @@ def periodic_report(user: User, start: date, end: date, region_id: int | None = 
         revoked.rows.append([c.product.name_vi, c.product.producer.name, c.stars, c.decision_number,
                              c.revocation_decision, c.revoked_on, c.revocation_reason])
 
-    horizon = end + timedelta(days=EXPIRING_WITHIN_DAYS)
     expiry = Section("het-han", _t("Hết hạn, sắp hết hạn"), [
         Column(_t("Sản phẩm")), Column(_t("Chủ thể")), Column(_t("Số sao"), "int"),
         Column(_t("Số quyết định")), Column(_t("Ngày hết hạn"), "date"),
         Column(_t("Số ngày còn lại (tính từ cuối kỳ)"), "int"), Column(_t("Tình trạng cuối kỳ"))])
+    # Expired during the period, or expiring at its end.
+    expiry_statuses: Counter[CertificateStatus] = Counter()
     for c in sorted(certs, key=lambda c: (c.expires_on, c.id)):
-        live = c.superseded_by_id is None and not (c.revoked_on and c.revoked_on <= end)
-        if live and start <= c.expires_on <= horizon:
+        status = certificate_status(c, end)
+        if status == CertificateStatus.EXPIRING or (status == CertificateStatus.EXPIRED and c.expires_on >= start):
+            expiry_statuses[status] += 1
             expiry.rows.append([c.product.name_vi, c.product.producer.name, c.stars, c.decision_number,
-                                c.expires_on, (c.expires_on - end).days, _status_label(c, end)])
+                                c.expires_on, (c.expires_on - end).days, status_label(status)])
 
     inspections = Section("kiem-tra", _t("Kiểm tra"), [
         Column(_t("Ngày kiểm tra"), "date"), Column(_t("Chủ thể")), Column(_t("Sản phẩm")),
@@ -370,7 +350,9 @@ def periodic_report(user: User, start: date, end: date, region_id: int | None = 
     stmt = (sa.select(Inspection).join(Producer, Inspection.producer_id == Producer.id)
             .where(Inspection.inspected_on >= start, Inspection.inspected_on <= end)
             .order_by(Inspection.inspected_on, Inspection.id))
+    outcomes: Counter[InspectionOutcome] = Counter()
     for i in db.session.scalars(_in_scope(stmt, regions)):
+        outcomes[i.outcome] += 1
         inspections.rows.append([i.inspected_on, i.producer.name, i.product.name_vi if i.product else None,
                                  str(OUTCOME_LABELS[i.outcome.value]),
                                  _t("Có") if i.propose_revocation else _t("Không"), i.findings])
@@ -391,13 +373,11 @@ def periodic_report(user: User, start: date, end: date, region_id: int | None = 
                              r.place_of_purchase, r.message, r.status.value])
 
     producers = sorted({p.producer for p in products}, key=lambda pr: (pr.name, pr.id))
-    statuses = handover_status([pr.id for pr in producers], datetime.now(timezone.utc))
-    labels = {"handed_over": _t("Đã bàn giao"), "pending": _t("Đang chờ nhận bàn giao"),
-              "never": _t("Chưa bàn giao")}
+    statuses = handover_statuses([pr.id for pr in producers])
     handover = Section("ban-giao", _t("Bàn giao tài khoản"), [
         Column(_t("Chủ thể")), Column(_t("Mã số thuế")), Column(_t("Xã/phường")), Column(_t("Tình trạng bàn giao"))])
     for pr in producers:
-        handover.rows.append([pr.name, pr.tax_code, pr.region.name, labels[statuses[pr.id]]])
+        handover.rows.append([pr.name, pr.tax_code, pr.region.name, str(HANDOVER_STATUS_LABELS[statuses[pr.id]])])
 
     missing, short = coverage(products)
     codes = Section("ma-truy-xuat", _t("Mã truy xuất"), [
@@ -420,8 +400,7 @@ def periodic_report(user: User, start: date, end: date, region_id: int | None = 
                           min(c["four_star"] / target, 1.0) if target else 1.0,
                           _t("Đã đạt") if c["met"] else _t("Chưa đạt")])
 
-    stars = Counter(stars_in_force(p, end) for p in products)
-    outcomes = Counter(row[3] for row in inspections.rows)
+    stars = Counter(product_stars(p, end) for p in products)
     summary = Section("tong-hop", _t("Tổng hợp"), [Column(_t("Chỉ tiêu")), Column(_t("Giá trị"), "int")])
     summary.rows = [
         [_t("Số sản phẩm"), len(products)],
@@ -431,14 +410,14 @@ def periodic_report(user: User, start: date, end: date, region_id: int | None = 
         [_t("Sản phẩm không có giấy chứng nhận còn hiệu lực"), stars[0]],
         [_t("Giấy chứng nhận cấp trong kỳ"), len(issued.rows)],
         [_t("Giấy chứng nhận thu hồi trong kỳ"), len(revoked.rows)],
-        [_t("Giấy chứng nhận hết hạn trong kỳ"), sum(1 for row in expiry.rows if row[5] < 0)],
-        [_t("Giấy chứng nhận sắp hết hạn (trong 90 ngày sau kỳ)"), sum(1 for row in expiry.rows if row[5] >= 0)],
+        [_t("Giấy chứng nhận hết hạn trong kỳ"), expiry_statuses[CertificateStatus.EXPIRED]],
+        [_t("Giấy chứng nhận sắp hết hạn (trong 90 ngày sau kỳ)"), expiry_statuses[CertificateStatus.EXPIRING]],
         [_t("Lượt kiểm tra trong kỳ"), len(inspections.rows)],
-        [_t("Kiểm tra có vi phạm"), outcomes.get(str(OUTCOME_LABELS["violation"]), 0)],
+        [_t("Kiểm tra có vi phạm"), outcomes[InspectionOutcome.VIOLATION]],
         [_t("Lượt quét trong kỳ"), sum(scan_counts.values())],
         [_t("Phản ánh hàng giả trong kỳ"), len(reports.rows)],
-        [_t("Chủ thể đã bàn giao tài khoản"), sum(1 for s in statuses.values() if s == "handed_over")],
-        [_t("Chủ thể chưa bàn giao tài khoản"), sum(1 for s in statuses.values() if s != "handed_over")],
+        [_t("Chủ thể đã bàn giao tài khoản"), sum(1 for s in statuses.values() if s == HandoverStatus.HANDED_OVER)],
+        [_t("Chủ thể chưa bàn giao tài khoản"), sum(1 for s in statuses.values() if s != HandoverStatus.HANDED_OVER)],
         [_t("Sản phẩm chưa in tem truy xuất"), len(missing)],
         [_t("Xã/phường đạt chỉ tiêu 4 sao"), sum(1 for c in communes if c["met"])],
     ]

@@ -6,6 +6,7 @@ from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from ..registry.models import IssuingLevel
+from ..registry.status import VALIDITY_MONTHS
 from ..resolver.models import ReportStatus
 from ..schemas_common import MAX_ID
 from .models import InspectionOutcome, NoticeStatus
@@ -39,7 +40,7 @@ class CertificateDataSchema(Schema):
                                  error_messages=_REQUIRED)
     issued_on = fields.Date(required=True, error_messages=_REQUIRED)
     expires_on = fields.Date(allow_none=True,
-                             metadata={"description": "Defaults to 36 months after issue"})
+                             metadata={"description": f"Defaults to {VALIDITY_MONTHS} months after issue"})
 
 
 class CertificateCreateSchema(CertificateDataSchema):

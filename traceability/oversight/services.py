@@ -15,9 +15,9 @@ from ..clock import local_today
 from ..errors import Conflict, Forbidden, InvalidState, ValidationFailed, field_error
 from ..extensions import db
 from ..models_base import utcnow
-from ..registry.models import Certificate, IssuingLevel, Producer, Product
+from ..registry.models import Certificate, CertificateStatus, IssuingLevel, Producer, Product
 from ..registry.services import current_certificate, register_certificate
-from ..registry.status import EXPIRING_WITHIN_DAYS, NOTICE_DAYS_BEFORE_EXPIRY
+from ..registry.status import NOTICE_DAYS_BEFORE_EXPIRY, in_force, status_condition
 from ..resolver.models import CounterfeitReport, ReportStatus, Scan
 from ..services_common import audit, get_or_404
 from .models import ExpiryNotice, Inspection, InspectionOutcome
@@ -37,14 +37,6 @@ OUTCOME_LABELS: dict[str, Any] = {
     "violation": _l("Vi phạm"),
 }
 
-STATUS_LABELS: dict[str, Any] = {
-    "valid": _l("Còn hiệu lực"),
-    "expiring": _l("Sắp hết hạn"),
-    "expired": _l("Đã hết hạn"),
-    "revoked": _l("Đã thu hồi"),
-    "superseded": _l("Đã được thay thế"),
-}
-
 LEVEL_LABELS: dict[str, Any] = {
     "district": _l("Cấp huyện"),
     "province": _l("Cấp tỉnh"),
@@ -60,7 +52,11 @@ GROUP_LABELS: dict[str, Any] = {
     "tourism": _l("Dịch vụ du lịch cộng đồng, du lịch sinh thái và điểm du lịch"),
 }
 
-FOLLOW_UP_BUCKETS = ("expiring_90", "expiring_30", "lapsed", "revoked")
+# The officer's follow-up lists and the status each shows; expiring_30 is the expiring ones
+# inside the notice window.
+BUCKET_STATUS = {"expiring_90": CertificateStatus.EXPIRING, "expiring_30": CertificateStatus.EXPIRING,
+                 "lapsed": CertificateStatus.EXPIRED, "revoked": CertificateStatus.REVOKED}
+FOLLOW_UP_BUCKETS = tuple(BUCKET_STATUS)
 
 
 # --- certificate life cycle -------------------------------------------------------------
@@ -78,10 +74,6 @@ def _check_decision_free(product: Product, data: dict[str, Any]) -> None:
     if taken is not None:
         raise field_error("decision_number", _("Số quyết định này đã được ghi cho sản phẩm này."),
                           Conflict)
-
-
-def in_force(cert: Certificate | None, today: date) -> bool:
-    return cert is not None and cert.status_on(today).value in ("valid", "expiring")
 
 
 def register(user: User, product: Product, data: dict[str, Any],
@@ -192,22 +184,13 @@ def require_inspector(user: User | None) -> None:
 
 
 def bucket_condition(bucket: str, today: date) -> sa.ColumnElement[bool]:
-    """The SQL mirror of registry.status for the follow-up lists (live = not revoked nor superseded)."""
-    revoked = sa.and_(Certificate.revoked_on.is_not(None), Certificate.revoked_on <= today)
-    live = sa.and_(sa.not_(revoked), Certificate.superseded_by_id.is_(None))
-    if bucket == "expiring_90":
-        return sa.and_(live, Certificate.expires_on >= today,
-                       Certificate.expires_on <= today + timedelta(days=EXPIRING_WITHIN_DAYS))
+    """A follow-up list as SQL: a certificate status, narrowed to the notice window for expiring_30."""
+    if bucket not in BUCKET_STATUS:
+        raise field_error("bucket", _("Danh sách không hợp lệ."))
+    condition = status_condition(BUCKET_STATUS[bucket], today)
     if bucket == "expiring_30":
-        return sa.and_(live, Certificate.expires_on >= today,
-                       Certificate.expires_on <= today + timedelta(days=NOTICE_DAYS_BEFORE_EXPIRY))
-    if bucket == "lapsed":
-        return sa.and_(live, Certificate.expires_on < today)
-    if bucket == "revoked":
-        return revoked
-    if bucket == "in_force":
-        return sa.and_(live, Certificate.expires_on >= today)
-    raise field_error("bucket", _("Danh sách không hợp lệ."))
+        return sa.and_(condition, Certificate.expires_on <= today + timedelta(days=NOTICE_DAYS_BEFORE_EXPIRY))
+    return condition
 
 
 def follow_up(user: User, bucket: str, today: date | None = None,

@@ -27,11 +27,13 @@ from werkzeug.routing import BuildError
 
 from ..accounts.models import Role, User
 from ..accounts.permissions import Action, can, region_scope
+from ..accounts.services import HANDOVER_STATUS_LABELS, HandoverStatus
 from ..clock import local_today
 from ..errors import DomainError, Forbidden, InvalidState, NotFound, ValidationFailed
 from ..extensions import db
 from ..registry.models import Producer, Product, Region
 from ..registry.services import current_certificate
+from ..registry.status import in_force
 from ..resolver.models import CounterfeitReport
 from ..services_common import get_or_404
 from . import charts, imports, mail, reports, services
@@ -101,7 +103,7 @@ def _scope_regions(user: User) -> list[Region]:
 
 @blp.app_context_processor
 def _labels() -> dict[str, Any]:
-    return {"status_labels": services.STATUS_LABELS, "group_labels": services.GROUP_LABELS,
+    return {"group_labels": services.GROUP_LABELS,
             "outcome_labels": services.OUTCOME_LABELS, "level_labels": services.LEVEL_LABELS,
             "checklist_labels": services.CHECKLIST}
 
@@ -124,16 +126,14 @@ def dashboard():
         areas, [(name, [per_area[a][i] for a in areas]) for i, name in
                 enumerate(("5★", "4★", "3★", _("Không hiệu lực")))],
         _("Sản phẩm theo địa bàn và hạng sao"))
-    cert_items = [(_("Hết hạn trong 90 ngày"), board.certificates["expiring_90"]),
-                  (_("Hết hạn trong 30 ngày"), board.certificates["expiring_30"]),
-                  (_("Đã hết hạn"), board.certificates["lapsed"]),
-                  (_("Đã thu hồi"), board.certificates["revoked"])]
-    handover_items = [(_("Đã bàn giao"), board.handover["handed_over"]),
-                      (_("Đang chờ nhận"), board.handover["pending"]),
-                      (_("Chưa bàn giao"), board.handover["never"])]
+    cert_items = [(str(BUCKET_TITLES[bucket]), board.certificates[bucket])
+                  for bucket in services.FOLLOW_UP_BUCKETS]
+    handover_items = [(str(HANDOVER_STATUS_LABELS[state]), board.handover[state])
+                      for state in HandoverStatus]
     return render_template(
         "oversight/dashboard.html", board=board, regions=_scope_regions(user), region_id=region_id,
-        stars_chart=stars_chart, cert_items=cert_items, handover_items=handover_items,
+        stars_chart=stars_chart, cert_items=cert_items, buckets=services.FOLLOW_UP_BUCKETS,
+        handover_items=handover_items,
         cert_chart=charts.bar_chart(cert_items, _("Giấy chứng nhận cần theo dõi"), charts.PALETTE[1]),
         handover_chart=charts.bar_chart(handover_items, _("Tình trạng bàn giao tài khoản"), charts.PALETTE[2]),
         scans_chart=charts.bar_chart(board.scans_by_month, _("Lượt quét theo tháng")))
@@ -173,7 +173,7 @@ def _product_page(product: Product, form: CertificateForm | None = None, status:
     inspections = services.list_inspections(_user(), producer_id=product.producer_id, limit=20)
     return render_template("oversight/product.html", product=product, current=current,
                            history=services.certificate_history(product), form=form, today=today,
-                           in_force=services.in_force(current, today),
+                           in_force=in_force(current, today),
                            inspections=[i for i in inspections if i.product_id in (None, product.id)]), status
 
 

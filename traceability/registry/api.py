@@ -1,7 +1,6 @@
 """The OCOP register API: public reads of regions, producers, products, certificates; set-up writes."""
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -29,7 +28,7 @@ from .schemas import (
     RegionSchema,
 )
 from .services import create_producer, create_product, update_producer, update_product
-from .status import EXPIRING_WITHIN_DAYS
+from .status import status_condition
 
 blp = Blueprint("registry", __name__, url_prefix="/api/v1",
                 description="The public OCOP register: regions, producers, products, certificates.")
@@ -160,22 +159,6 @@ class ProductById(MethodView):
         return product
 
 
-def _status_filter(stmt: sa.Select, status: str) -> sa.Select:
-    """The SQL mirror of registry.status.certificate_status, for filtering lists."""
-    today = local_today()
-    not_revoked = sa.or_(Certificate.revoked_on.is_(None), Certificate.revoked_on > today)
-    live = sa.and_(not_revoked, Certificate.superseded_by_id.is_(None))
-    horizon = today + timedelta(days=EXPIRING_WITHIN_DAYS)
-    conditions = {
-        "revoked": sa.and_(Certificate.revoked_on.is_not(None), Certificate.revoked_on <= today),
-        "superseded": sa.and_(not_revoked, Certificate.superseded_by_id.is_not(None)),
-        "expired": sa.and_(live, Certificate.expires_on < today),
-        "expiring": sa.and_(live, Certificate.expires_on >= today, Certificate.expires_on <= horizon),
-        "valid": sa.and_(live, Certificate.expires_on > horizon),
-    }
-    return stmt.where(conditions[status])
-
-
 @blp.route("/certificates")
 class Certificates(MethodView):
     @blp.arguments(CertificateQuerySchema, location="query")
@@ -189,7 +172,7 @@ class Certificates(MethodView):
         if "stars" in args:
             stmt = stmt.where(Certificate.stars == args["stars"])
         if "status" in args:
-            stmt = _status_filter(stmt, args["status"].value)
+            stmt = stmt.where(status_condition(args["status"], local_today()))
         return paginate_select(stmt, pagination_parameters)
 
 

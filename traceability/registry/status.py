@@ -1,12 +1,16 @@
-"""The one place that decides a certificate's status and OCOP scoring rules."""
+"""The one place that decides a certificate's status (in Python and in SQL, side by side),
+its wording, and the OCOP scoring rules."""
 from __future__ import annotations
 
 import calendar
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
-from .models import CertificateStatus
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from .models import Certificate, CertificateStatus
 
 VALIDITY_MONTHS = 36
 EXPIRING_WITHIN_DAYS = 90
@@ -50,7 +54,10 @@ def score_fits_stars(score: Decimal, stars: int) -> bool:
 
 
 def certificate_status(cert: _CertificateLike, today: date) -> CertificateStatus:
-    """Revoked beats superseded beats expired; the expiry date is the last valid day."""
+    """Revoked beats superseded beats expired; the expiry date is the last valid day.
+
+    status_condition() below is its SQL twin: change both together
+    (tests/registry/test_status.py holds them equal on every boundary date)."""
     if cert.revoked_on is not None and cert.revoked_on <= today:
         return CertificateStatus.REVOKED
     if cert.superseded_by_id is not None:
@@ -62,8 +69,63 @@ def certificate_status(cert: _CertificateLike, today: date) -> CertificateStatus
     return CertificateStatus.VALID
 
 
-def stars_allowed(cert: _CertificateLike | None, today: date) -> bool:
-    """The OCOP mark and stars may be shown only while a certificate is in force."""
-    if cert is None:
-        return False
-    return certificate_status(cert, today) in (CertificateStatus.VALID, CertificateStatus.EXPIRING)
+IN_FORCE = frozenset({CertificateStatus.VALID, CertificateStatus.EXPIRING})
+
+
+def in_force(cert: _CertificateLike | None, today: date) -> bool:
+    """A certificate is in force while valid or expiring; only then may the product show the
+    OCOP mark and its stars. SQL twin: in_force_condition()."""
+    return cert is not None and certificate_status(cert, today) in IN_FORCE
+
+
+# The trace page and the labels ask the question in these words.
+stars_allowed = in_force
+
+
+def stars_in_force(cert: Certificate | None, today: date) -> int | None:
+    """The stars a product may show today under `cert` (its current certificate), or None."""
+    return cert.stars if cert is not None and in_force(cert, today) else None
+
+
+def _not_revoked(today: date) -> sa.ColumnElement[bool]:
+    return sa.or_(Certificate.revoked_on.is_(None), Certificate.revoked_on > today)
+
+
+def _live(today: date) -> sa.ColumnElement[bool]:
+    """Neither revoked by `today` nor superseded: its dates decide the status."""
+    return sa.and_(_not_revoked(today), Certificate.superseded_by_id.is_(None))
+
+
+def status_condition(status: CertificateStatus | str, today: date) -> sa.ColumnElement[bool]:
+    """SQL over the certificates table, true exactly where certificate_status(cert, today) == status."""
+    status = CertificateStatus(status)
+    horizon = today + timedelta(days=EXPIRING_WITHIN_DAYS)
+    conditions = {
+        CertificateStatus.REVOKED: sa.and_(Certificate.revoked_on.is_not(None), Certificate.revoked_on <= today),
+        CertificateStatus.SUPERSEDED: sa.and_(_not_revoked(today), Certificate.superseded_by_id.is_not(None)),
+        CertificateStatus.EXPIRED: sa.and_(_live(today), Certificate.expires_on < today),
+        CertificateStatus.EXPIRING: sa.and_(_live(today), Certificate.expires_on >= today,
+                                            Certificate.expires_on <= horizon),
+        CertificateStatus.VALID: sa.and_(_live(today), Certificate.expires_on > horizon),
+    }
+    return conditions[status]
+
+
+def in_force_condition(today: date) -> sa.ColumnElement[bool]:
+    """SQL twin of in_force(): valid or expiring on `today`."""
+    return sa.and_(_live(today), Certificate.expires_on >= today)
+
+
+# What people read for each status; reports, filters and the API carry the enum.
+STATUS_LABELS: dict[CertificateStatus, Any] = {
+    CertificateStatus.VALID: _l("Còn hiệu lực"),
+    CertificateStatus.EXPIRING: _l("Sắp hết hạn"),
+    CertificateStatus.EXPIRED: _l("Đã hết hạn"),
+    CertificateStatus.REVOKED: _l("Đã thu hồi"),
+    CertificateStatus.SUPERSEDED: _l("Đã được thay thế"),
+}
+
+
+def status_label(status: CertificateStatus | str) -> str:
+    """The status in the reader's language; the template filter `certificate_status_label`."""
+    return str(STATUS_LABELS[CertificateStatus(status)])

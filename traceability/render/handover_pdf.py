@@ -59,8 +59,8 @@ class HandoverRecord:
     issuer_role: str
     claim_url: str
     claim_expires_at: datetime
+    default_validity_months: int  # each code's guaranteed life (registry.status.VALIDITY_MONTHS)
     products: list[RecordProduct] = field(default_factory=list)
-    default_validity_months: int = 36
 
 
 def _local(moment: datetime) -> datetime:
