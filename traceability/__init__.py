@@ -59,6 +59,17 @@ def _install_template_gettext(app: Flask) -> None:
     )
 
 
+def _install_gs1_translator() -> None:
+    """GS1 errors (gs1/ knows nothing of Flask) read in the request's language, through the
+    same catalog as every other message; outside a request they stay Vietnamese."""
+    from flask import has_request_context
+    from flask_babel import gettext
+
+    from .gs1.errors import use_translator
+
+    use_translator(lambda msgid: gettext(msgid) if has_request_context() else msgid)
+
+
 def select_locale() -> str:
     """?lang= beats the lang cookie beats Accept-Language; Vietnamese by default."""
     from flask import current_app, has_request_context
@@ -120,6 +131,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
                      render_as_batch=True, compare_type=True)
     babel.init_app(app, locale_selector=select_locale)
     _install_template_gettext(app)
+    _install_gs1_translator()
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
