@@ -138,6 +138,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     api.init_app(app)
     api.ma_plugin.converter.add_attribute_function(_numeric_bounds)
 
+    from . import storage
+
+    storage.init_app(app)
     _register_blueprints(app)
     from .resolver.lane import TraceLane
 

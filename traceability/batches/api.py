@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_smorest import Blueprint
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from .. import storage
 from ..accounts.auth import api_user
 from ..accounts.permissions import Action
 from ..errors import error_response
@@ -121,7 +122,7 @@ class EventAttachments(MethodView):
         """
         user = api_user()
         event = services.get_event(user, batch_id, event_id, Action.EDIT)
-        stored = store_upload(files["file"].read(), current_app.config["UPLOAD_FOLDER"],
+        stored = store_upload(files["file"].read(), storage.media(),
                               max_bytes=max_upload_bytes(current_app.config),
                               keep_location=form["keep_location"])
         attachment = services.add_attachment(user, event, stored)

@@ -1,7 +1,6 @@
 """Producer UI (mobile-first, no JavaScript), public media files and the public EPCIS export."""
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,8 +17,8 @@ from flask import (
 from flask_babel import format_datetime
 from flask_login import current_user
 from werkzeug.routing import BuildError
-from werkzeug.security import safe_join
 
+from .. import storage
 from ..accounts.permissions import Action, can
 from ..errors import DomainError
 from ..extensions import db
@@ -199,7 +198,7 @@ def _event_form(user: Any, batch: Batch, *, kind: str | None, corrects: DiaryEve
             if upload is not None and getattr(upload, "filename", ""):
                 # After the row is flushed but before the commit: a refused file rolls the
                 # whole step back, and a refused step never leaves a file behind.
-                stored = store_upload(upload.read(), current_app.config["UPLOAD_FOLDER"],
+                stored = store_upload(upload.read(), storage.media(),
                                       max_bytes=max_upload_bytes(current_app.config),
                                       keep_location=bool(form.keep_location.data))
                 services.add_attachment(user, event, stored)
@@ -291,15 +290,14 @@ def labels(batch_id: int):
 @blp.get("/media/<path:name>")
 def media(name: str):
     """Uploaded photos and documents; `?w=480` serves a photo's small variant."""
-    folder = current_app.config["UPLOAD_FOLDER"]
+    files = storage.media()
     wanted = name
     if request.args.get("w") == "480" and not name.endswith(".pdf"):
         wanted = small_name(name)
-    path = safe_join(folder, wanted)
-    if path is None or not os.path.isfile(path):
-        path = safe_join(folder, name) if wanted != name else None
-        if path is None or not os.path.isfile(path):
-            abort(404)
+    # A file without its small variant (a PDF, a logo put there by hand) is served as it is.
+    path = files.local_path(wanted) or files.local_path(name)
+    if path is None:
+        abort(404)
     hashed = HASHED_NAME.match(name) is not None
     response = send_file(path, max_age=HASHED_MAX_AGE if hashed else OTHER_MAX_AGE,
                          conditional=True)

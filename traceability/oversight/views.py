@@ -13,7 +13,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -25,6 +24,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.routing import BuildError
 
+from .. import storage
 from ..accounts.models import Role, User
 from ..accounts.permissions import Action, can, region_scope
 from ..clock import local_today
@@ -46,7 +46,7 @@ from .forms import (
     choices,
 )
 from .models import ExpiryNotice, Inspection, NoticeStatus
-from .photos import photo_path, save_photo
+from .photos import read_photo, save_photo
 
 blp = Blueprint("oversight", __name__)
 
@@ -328,12 +328,6 @@ def report_form():
 
 # --- officer: imports -----------------------------------------------------------------------------------
 
-def _import_folder() -> str:
-    folder = os.path.join(current_app.config["UPLOAD_FOLDER"], "imports")
-    os.makedirs(folder, exist_ok=True)
-    return folder
-
-
 @blp.get("/officer/imports/template.<fmt>")
 @signed_in(OFFICERS)
 def import_template(fmt: str):
@@ -364,8 +358,7 @@ def import_upload():
         else:
             db.session.rollback()
             token = hashlib.sha256(content).hexdigest()
-            with open(os.path.join(_import_folder(), token), "wb") as fh:
-                fh.write(content)
+            storage.staging().put(token, content)
             confirm = ImportConfirmForm(token=token, filename=filename)
     status = 422 if request.method == "POST" and (form.errors or form.form_errors) else 200
     return render_template("oversight/imports.html", form=form, report=report, confirm=confirm), status
@@ -379,11 +372,12 @@ def import_confirm():
     if not form.validate_on_submit() or not all(c in "0123456789abcdef" for c in form.token.data) \
             or len(form.token.data) != 64:
         abort(400)
-    path = os.path.join(_import_folder(), form.token.data)
-    if not os.path.isfile(path):
-        raise NotFound(_("Tệp đã hết hạn; hãy tải lên lại."))
-    with open(path, "rb") as fh:
-        content = fh.read()
+    staged = storage.staging()
+    try:
+        with staged.open(form.token.data) as fh:
+            content = fh.read()
+    except FileNotFoundError:
+        raise NotFound(_("Tệp đã hết hạn; hãy tải lên lại.")) from None
     try:
         report = imports.run_import(_user(), form.filename.data, content)
     except ValidationFailed as exc:
@@ -393,7 +387,7 @@ def import_confirm():
         return render_template("oversight/imports.html", form=ImportForm(), report=report, confirm=None,
                                failed=exc.message), 422
     db.session.commit()
-    os.remove(path)
+    staged.delete(form.token.data)
     return render_template("oversight/import_done.html", report=report)
 
 
@@ -487,9 +481,7 @@ def inspection_photo(inspection_id: int, name: str):
     inspection_row: Inspection = services.get_inspection_for(_user(), inspection_id)
     if name not in (inspection_row.photos or []):
         abort(404)
-    path = photo_path(name)
-    if path is None:
+    body = read_photo(name)  # a resized JPEG: small enough to answer from memory
+    if body is None:
         abort(404)
-    with open(path, "rb") as fh:  # a resized JPEG: small enough to answer from memory
-        body = fh.read()
     return Response(body, mimetype="image/jpeg", headers={"Cache-Control": "private, no-store"})
