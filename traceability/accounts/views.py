@@ -74,7 +74,7 @@ def _safe_next(target: str | None) -> str | None:
 
 
 def _home_for(user: User) -> str:
-    if user.role == Role.PRODUCER and "batches.dashboard" in current_app.view_functions:
+    if user.role == Role.PRODUCER:
         return url_for("batches.dashboard")
     return url_for("accounts.account")
 

@@ -16,12 +16,13 @@ from flask import (
 )
 from flask_babel import format_datetime
 from flask_login import current_user
-from werkzeug.routing import BuildError
 
 from .. import storage
 from ..accounts.permissions import Action, can
+from ..codes import services as codes_services
 from ..errors import DomainError
 from ..extensions import db
+from ..render import PRESETS
 from . import services
 from .forms import KIND_LABELS, BatchForm, EventForm, LabelRunForm
 from .media import HASHED_NAME, max_upload_bytes, small_name, store_upload
@@ -31,15 +32,10 @@ blp = Blueprint("batches", __name__)
 
 HASHED_MAX_AGE = 365 * 24 * 3600
 OTHER_MAX_AGE = 3600
-# Label stock offered on the printing page; the codes API validates the preset itself.
-FALLBACK_PRESETS = ("a4-3x8",)
 
 
 def _login_redirect():
-    try:
-        return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
-    except BuildError:
-        abort(401)
+    return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
 
 
 def _user() -> Any:
@@ -241,23 +237,13 @@ def _prefill(form: EventForm, batch: Batch, kind: str | None, corrects: DiaryEve
 # --- label printing ---------------------------------------------------------------------
 
 
-def _codes_services() -> Any:
-    try:
-        from ..codes import services as codes_services
-    except ImportError:  # the codes domain is optional for the diary
-        return None
-    return codes_services if hasattr(codes_services, "create_label_run") else None
-
-
 @blp.route("/producer/batches/<int:batch_id>/labels", methods=["GET", "POST"])
 def labels(batch_id: int):
     from ..codes.models import LabelRun
 
     user = _user()
     batch = services.get_batch(user, batch_id)
-    codes_services = _codes_services()
-    can_edit = can(user, Action.EDIT, batch.product.producer)
-    form = LabelRunForm() if codes_services is not None and can_edit else None
+    form = LabelRunForm() if can(user, Action.EDIT, batch.product.producer) else None
     error = None
     if request.method == "POST":
         if form is None:
@@ -273,12 +259,7 @@ def labels(batch_id: int):
                 error = _apply_errors(form, exc)
     runs = list(db.session.scalars(sa.select(LabelRun).where(LabelRun.batch_id == batch.id)
                                    .order_by(LabelRun.id.desc())))
-    try:
-        from ..render import PRESETS
-
-        presets = [(name, preset.description) for name, preset in PRESETS.items()]
-    except ImportError:
-        presets = [(name, name) for name in FALLBACK_PRESETS]
+    presets = [(name, preset.description) for name, preset in PRESETS.items()]
     status = 422 if request.method == "POST" else 200
     return render_template("producer/labels.html", batch=batch, runs=runs, form=form, error=error,
                            presets=presets, issued=request.args.get("issued", type=int)), status

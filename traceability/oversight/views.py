@@ -22,7 +22,6 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from werkzeug.routing import BuildError
 
 from .. import storage
 from ..accounts.models import Role, User
@@ -63,10 +62,7 @@ def signed_in(roles: tuple[Role, ...]) -> Callable:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if not current_user.is_authenticated:
-                try:
-                    return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
-                except BuildError:
-                    abort(401)
+                return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
             if current_user.role not in roles:
                 raise Forbidden(_("Trang này dành cho cán bộ quản lý OCOP và kiểm tra viên."))
             return view(*args, **kwargs)
