@@ -138,9 +138,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     api.init_app(app)
     api.ma_plugin.converter.add_attribute_function(_numeric_bounds)
 
-    from . import storage
+    from . import storage, web
 
     storage.init_app(app)
+    web.init_app(app)
     _register_blueprints(app)
     from .resolver.lane import TraceLane
 

@@ -62,7 +62,6 @@ class ProductBatches(MethodView):
         user = api_user()
         product = services.get_product(user, product_id)
         batch = services.new_batch(user, product, data)
-        db.session.commit()
         return batch
 
 
@@ -95,7 +94,6 @@ class BatchEvents(MethodView):
         user = api_user()
         batch = services.get_batch(user, batch_id, Action.EDIT)
         event = services.record_event(user, batch, data)
-        db.session.commit()
         return event
 
 
@@ -126,7 +124,6 @@ class EventAttachments(MethodView):
                               max_bytes=max_upload_bytes(current_app.config),
                               keep_location=form["keep_location"])
         attachment = services.add_attachment(user, event, stored)
-        db.session.commit()
         return attachment
 
 

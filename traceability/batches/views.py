@@ -23,6 +23,7 @@ from ..codes import services as codes_services
 from ..errors import DomainError
 from ..extensions import db
 from ..render import PRESETS
+from ..web import form_error, signed_in
 from . import services
 from .forms import KIND_LABELS, BatchForm, EventForm, LabelRunForm
 from .media import HASHED_NAME, max_upload_bytes, small_name, store_upload
@@ -34,21 +35,8 @@ HASHED_MAX_AGE = 365 * 24 * 3600
 OTHER_MAX_AGE = 3600
 
 
-def _login_redirect():
-    return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
-
-
 def _user() -> Any:
-    if not current_user.is_authenticated:
-        return None
     return current_user._get_current_object()
-
-
-@blp.before_request
-def producer_pages_need_login():
-    if request.path.startswith("/producer") and not current_user.is_authenticated:
-        return _login_redirect()
-    return None
 
 
 @blp.context_processor
@@ -66,37 +54,24 @@ def diary_helpers() -> dict[str, Any]:
             "kind_labels": KIND_LABELS}
 
 
-def _apply_errors(form: Any, exc: DomainError) -> str | None:
-    """Put a service's field errors on the form's fields; return what fits no field."""
-    leftover: list[str] = []
-    for name, messages in (exc.errors or {}).items():
-        field = form._fields.get(name) if hasattr(form, "_fields") else None
-        target = field or (form._fields.get("attachment") if name == "file" else None)
-        texts = messages if isinstance(messages, list) else [str(messages)]
-        if target is not None:
-            target.errors = list(target.errors or []) + [str(m) for m in texts]
-        else:
-            leftover.extend(str(m) for m in texts)
-    if not exc.errors:
-        leftover.append(exc.message)
-    return " ".join(leftover) or None
-
-
 # --- dashboard, products, batches -------------------------------------------------------
 
 
 @blp.get("/producer/")
+@signed_in()
 def dashboard():
     user = _user()
     return render_template("producer/dashboard.html", overviews=services.producer_overview(user))
 
 
 @blp.get("/producer/products")
+@signed_in()
 def product_list():
     return render_template("producer/products.html", products=services.visible_products(_user()))
 
 
 @blp.get("/producer/products/<int:product_id>")
+@signed_in()
 def product_detail(product_id: int):
     user = _user()
     product = services.get_product(user, product_id)
@@ -107,25 +82,23 @@ def product_detail(product_id: int):
 
 
 @blp.route("/producer/products/<int:product_id>/batches/new", methods=["GET", "POST"])
+@signed_in()
 def new_batch(product_id: int):
     user = _user()
     product = services.get_product(user, product_id, Action.EDIT)
     form = BatchForm()
-    error = None
     if form.validate_on_submit():
         try:
             batch = services.new_batch(user, product, form.data_for_service())
-            db.session.commit()
             return redirect(url_for("batches.batch_detail", batch_id=batch.id))
         except DomainError as exc:
-            db.session.rollback()
-            error = _apply_errors(form, exc)
+            form_error(form, exc)
     status = 422 if request.method == "POST" else 200
-    return render_template("producer/batch_new.html", product=product, form=form,
-                           error=error), status
+    return render_template("producer/batch_new.html", product=product, form=form), status
 
 
 @blp.get("/producer/batches")
+@signed_in()
 def batch_list():
     batches = services.visible_batches(_user())
     return render_template("producer/batches.html", batches=batches,
@@ -133,6 +106,7 @@ def batch_list():
 
 
 @blp.get("/producer/batches/<int:batch_id>")
+@signed_in()
 def batch_detail(batch_id: int):
     user = _user()
     batch = services.get_batch(user, batch_id)
@@ -163,6 +137,7 @@ def _author_names(events: list[DiaryEvent]) -> dict[int, str]:
 
 
 @blp.route("/producer/batches/<int:batch_id>/record", methods=["GET", "POST"])
+@signed_in()
 def record_step(batch_id: int):
     user = _user()
     batch = services.get_batch(user, batch_id, Action.EDIT)
@@ -174,6 +149,7 @@ def record_step(batch_id: int):
 
 @blp.route("/producer/batches/<int:batch_id>/events/<int:event_id>/correct",
            methods=["GET", "POST"])
+@signed_in()
 def correct_step(batch_id: int, event_id: int):
     user = _user()
     event = services.get_event(user, batch_id, event_id, Action.EDIT)
@@ -182,7 +158,6 @@ def correct_step(batch_id: int, event_id: int):
 
 def _event_form(user: Any, batch: Batch, *, kind: str | None, corrects: DiaryEvent | None):
     form = EventForm()
-    error = None
     if request.method == "GET":
         _prefill(form, batch, kind, corrects)
     elif form.validate_on_submit():
@@ -196,17 +171,15 @@ def _event_form(user: Any, batch: Batch, *, kind: str | None, corrects: DiaryEve
                 # whole step back, and a refused step never leaves a file behind.
                 stored = store_upload(upload.read(), storage.media(),
                                       max_bytes=max_upload_bytes(current_app.config),
-                                      keep_location=bool(form.keep_location.data))
+                                      keep_location=bool(form.keep_location.data), field="attachment")
                 services.add_attachment(user, event, stored)
-            db.session.commit()
             return redirect(url_for("batches.batch_detail", batch_id=batch.id,
                                     recorded=event.id, _anchor=f"event-{event.id}"))
         except DomainError as exc:
-            db.session.rollback()
-            error = _apply_errors(form, exc)
+            form_error(form, exc)
     selected = form.kind.data or kind
     status = 422 if request.method == "POST" else 200
-    return render_template("producer/record.html", batch=batch, form=form, error=error,
+    return render_template("producer/record.html", batch=batch, form=form,
                            kind=selected, corrects=corrects,
                            max_mb=max_upload_bytes(current_app.config) // (1024 * 1024)), status
 
@@ -238,13 +211,13 @@ def _prefill(form: EventForm, batch: Batch, kind: str | None, corrects: DiaryEve
 
 
 @blp.route("/producer/batches/<int:batch_id>/labels", methods=["GET", "POST"])
+@signed_in()
 def labels(batch_id: int):
     from ..codes.models import LabelRun
 
     user = _user()
     batch = services.get_batch(user, batch_id)
     form = LabelRunForm() if can(user, Action.EDIT, batch.product.producer) else None
-    error = None
     if request.method == "POST":
         if form is None:
             abort(403)
@@ -252,16 +225,14 @@ def labels(batch_id: int):
             try:
                 run = codes_services.create_label_run(user, batch, level=form.level.data,
                                                       count=form.count.data or 1)
-                db.session.commit()
                 return redirect(url_for("batches.labels", batch_id=batch.id, issued=run.id))
             except DomainError as exc:
-                db.session.rollback()
-                error = _apply_errors(form, exc)
+                form_error(form, exc)
     runs = list(db.session.scalars(sa.select(LabelRun).where(LabelRun.batch_id == batch.id)
                                    .order_by(LabelRun.id.desc())))
     presets = [(name, preset.description) for name, preset in PRESETS.items()]
     status = 422 if request.method == "POST" else 200
-    return render_template("producer/labels.html", batch=batch, runs=runs, form=form, error=error,
+    return render_template("producer/labels.html", batch=batch, runs=runs, form=form,
                            presets=presets, issued=request.args.get("issued", type=int)), status
 
 

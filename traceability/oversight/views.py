@@ -3,9 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable
 from datetime import date
-from functools import wraps
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,11 +25,12 @@ from .. import storage
 from ..accounts.models import Role, User
 from ..accounts.permissions import Action, can, region_scope
 from ..clock import local_today
-from ..errors import DomainError, Forbidden, InvalidState, NotFound, ValidationFailed
+from ..errors import Forbidden, InvalidState, NotFound, ValidationFailed
 from ..extensions import db
 from ..registry.models import Producer, Product, Region
 from ..registry.services import current_certificate
 from ..resolver.models import CounterfeitReport
+from ..web import form_error, signed_in
 from . import charts, imports, mail, reports, services
 from .forms import (
     ActionForm,
@@ -56,35 +55,9 @@ def _user() -> User:
     return current_user._get_current_object()  # type: ignore[no-any-return]
 
 
-def signed_in(roles: tuple[Role, ...]) -> Callable:
-    """Send anonymous visitors to the sign-in page; other roles get 403."""
-    def decorator(view: Callable) -> Callable:
-        @wraps(view)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if not current_user.is_authenticated:
-                return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
-            if current_user.role not in roles:
-                raise Forbidden(_("Trang này dành cho cán bộ quản lý OCOP và kiểm tra viên."))
-            return view(*args, **kwargs)
-        return wrapper
-    return decorator
-
-
-OFFICERS = (Role.OFFICER, Role.ADMIN)
-INSPECTORS = (Role.INSPECTOR, Role.OFFICER, Role.ADMIN)
-
-
-def _form_error(form: Any, exc: DomainError) -> None:
-    """Put a service's field errors on the form fields; the rest goes on top of the form."""
-    db.session.rollback()
-    placed = False
-    for name, messages in (exc.errors or {}).items():
-        field = getattr(form, name, None)
-        if field is not None and hasattr(field, "errors"):
-            field.errors = list(field.errors) + list(messages if isinstance(messages, list) else [messages])
-            placed = True
-    if not placed:
-        form.form_errors.append(exc.message)
+STAFF_ONLY = _l("Trang này dành cho cán bộ quản lý OCOP và kiểm tra viên.")
+officers_only = signed_in(Role.OFFICER, Role.ADMIN, refusal=STAFF_ONLY)
+inspectors_only = signed_in(Role.INSPECTOR, Role.OFFICER, Role.ADMIN, refusal=STAFF_ONLY)
 
 
 def _scope_regions(user: User) -> list[Region]:
@@ -104,7 +77,7 @@ def _labels() -> dict[str, Any]:
 # --- officer: dashboard ------------------------------------------------------------------------
 
 @blp.get("/officer/")
-@signed_in(OFFICERS)
+@officers_only
 def dashboard():
     user = _user()
     region_id = request.args.get("region_id", type=int)
@@ -141,7 +114,7 @@ BUCKET_TITLES = {"expiring_90": _l("Hết hạn trong 90 ngày"), "expiring_30":
 
 
 @blp.get("/officer/certificates")
-@signed_in(OFFICERS)
+@officers_only
 def follow_up():
     bucket = request.args.get("bucket", "expiring_90")
     if bucket not in services.FOLLOW_UP_BUCKETS:
@@ -152,7 +125,7 @@ def follow_up():
 
 
 @blp.get("/officer/products")
-@signed_in(OFFICERS)
+@officers_only
 def products():
     q = (request.args.get("q") or "").strip()[:100]
     found = services.officer_products(_user(), q or None)
@@ -173,13 +146,13 @@ def _product_page(product: Product, form: CertificateForm | None = None, status:
 
 
 @blp.get("/officer/products/<int:product_id>")
-@signed_in(OFFICERS)
+@officers_only
 def product(product_id: int):
     return _product_page(services.get_product_for(_user(), product_id))
 
 
 @blp.post("/officer/products/<int:product_id>/certificates")
-@signed_in(OFFICERS)
+@officers_only
 def register_certificate(product_id: int):
     user = _user()
     product = services.get_product_for(user, product_id)
@@ -188,16 +161,15 @@ def register_certificate(product_id: int):
         try:
             services.register(user, product, form.data_dict())
         except (ValidationFailed, InvalidState) as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
-            db.session.commit()
             flash(_("Đã ghi giấy chứng nhận."), "ok")
             return redirect(url_for(".product", product_id=product.id))
     return _product_page(product, form, 422)
 
 
 @blp.route("/officer/certificates/<int:certificate_id>/re-evaluate", methods=["GET", "POST"])
-@signed_in(OFFICERS)
+@officers_only
 def re_evaluate(certificate_id: int):
     user = _user()
     cert = services.get_certificate_for(user, certificate_id, Action.CERTIFY)
@@ -207,9 +179,8 @@ def re_evaluate(certificate_id: int):
         try:
             services.re_evaluate(user, cert, form.data_dict())
         except (ValidationFailed, InvalidState) as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
-            db.session.commit()
             flash(_("Đã ghi kết quả đánh giá lại; giấy chứng nhận cũ được thay thế."), "ok")
             return redirect(url_for(".product", product_id=cert.product_id))
     status = 422 if request.method == "POST" else 200
@@ -217,7 +188,7 @@ def re_evaluate(certificate_id: int):
 
 
 @blp.route("/officer/certificates/<int:certificate_id>/revoke", methods=["GET", "POST"])
-@signed_in(OFFICERS)
+@officers_only
 def revoke(certificate_id: int):
     user = _user()
     cert = services.get_certificate_for(user, certificate_id, Action.CERTIFY)
@@ -227,9 +198,8 @@ def revoke(certificate_id: int):
             services.revoke(user, cert, {"decision_number": form.decision_number.data.strip(),
                                          "revoked_on": form.revoked_on.data, "reason": form.reason.data.strip()})
         except (ValidationFailed, InvalidState) as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
-            db.session.commit()
             flash(_("Đã thu hồi giấy chứng nhận. Trang truy xuất hiển thị ngay tình trạng mới."), "ok")
             return redirect(url_for(".product", product_id=cert.product_id))
     proposals = [i for i in services.revocation_proposals(user) if i.product_id == cert.product_id]
@@ -238,7 +208,7 @@ def revoke(certificate_id: int):
 
 
 @blp.get("/officer/certificates/<int:certificate_id>/notice.pdf")
-@signed_in(OFFICERS)
+@officers_only
 def notice_letter(certificate_id: int):
     cert = services.get_certificate_for(_user(), certificate_id, Action.CERTIFY)
     notice = db.session.scalar(sa.select(ExpiryNotice).where(ExpiryNotice.certificate_id == cert.id))
@@ -251,7 +221,7 @@ def notice_letter(certificate_id: int):
 # --- officer: notices and proposals ----------------------------------------------------------------
 
 @blp.get("/officer/notices")
-@signed_in(OFFICERS)
+@officers_only
 def notices():
     status = request.args.get("status") or None
     if status and status not in {s.value for s in NoticeStatus}:
@@ -262,7 +232,7 @@ def notices():
 
 
 @blp.post("/officer/notices/<int:notice_id>/retry")
-@signed_in(OFFICERS)
+@officers_only
 def retry_notice(notice_id: int):
     user = _user()
     notice = services.get_or_404(ExpiryNotice, notice_id, _("thông báo"))
@@ -270,26 +240,24 @@ def retry_notice(notice_id: int):
         raise Forbidden(_("Bạn không có quyền với thông báo này."))
     if ActionForm().validate_on_submit():
         mail.requeue(notice)
-        db.session.commit()
         flash(_("Thông báo sẽ được gửi lại trong lần chạy tới."), "ok")
     return redirect(url_for(".notices"))
 
 
 @blp.get("/officer/proposals")
-@signed_in(OFFICERS)
+@officers_only
 def proposals():
     return render_template("oversight/proposals.html", proposals=services.revocation_proposals(_user()),
                            form=ActionForm())
 
 
 @blp.post("/officer/inspections/<int:inspection_id>/dismiss")
-@signed_in(OFFICERS)
+@officers_only
 def dismiss_proposal(inspection_id: int):
     user = _user()
     inspection = services.get_inspection_for(user, inspection_id)
     if ActionForm().validate_on_submit():
         services.dismiss_proposal(user, inspection)
-        db.session.commit()
         flash(_("Đã đóng đề nghị thu hồi."), "ok")
     return redirect(url_for(".proposals"))
 
@@ -297,7 +265,7 @@ def dismiss_proposal(inspection_id: int):
 # --- officer: periodic report ------------------------------------------------------------------------
 
 @blp.get("/officer/reports")
-@signed_in(OFFICERS)
+@officers_only
 def report_form():
     user = _user()
     today = local_today()
@@ -310,7 +278,7 @@ def report_form():
         try:
             report = reports.periodic_report(user, form.start.data, form.end.data, region_id)
         except ValidationFailed as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             stem = f"bao-cao-ocop-{report.start:%Y%m%d}-{report.end:%Y%m%d}"
             if form.format.data == "csv":
@@ -325,7 +293,7 @@ def report_form():
 # --- officer: imports -----------------------------------------------------------------------------------
 
 @blp.get("/officer/imports/template.<fmt>")
-@signed_in(OFFICERS)
+@officers_only
 def import_template(fmt: str):
     if fmt == "xlsx":
         body, mimetype = imports.template_xlsx(), XLSX
@@ -338,7 +306,7 @@ def import_template(fmt: str):
 
 
 @blp.route("/officer/imports", methods=["GET", "POST"])
-@signed_in(OFFICERS)
+@officers_only
 def import_upload():
     """Step 1: upload and dry run. The file is kept under its SHA-256 for step 2."""
     form = ImportForm()
@@ -350,8 +318,9 @@ def import_upload():
         try:
             report = imports.dry_run(_user(), filename, content)
         except ValidationFailed as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
+            # A dry run writes nothing, whatever its checks may have flushed.
             db.session.rollback()
             token = hashlib.sha256(content).hexdigest()
             storage.staging().put(token, content)
@@ -361,7 +330,7 @@ def import_upload():
 
 
 @blp.post("/officer/imports/confirm")
-@signed_in(OFFICERS)
+@officers_only
 def import_confirm():
     """Step 2: import the checked file in one transaction."""
     form = ImportConfirmForm()
@@ -377,12 +346,10 @@ def import_confirm():
     try:
         report = imports.run_import(_user(), form.filename.data, content)
     except ValidationFailed as exc:
-        db.session.rollback()
+        db.session.rollback()  # the refused import, before the file is checked again
         report = imports.dry_run(_user(), form.filename.data, content)
-        db.session.rollback()
         return render_template("oversight/imports.html", form=ImportForm(), report=report, confirm=None,
                                failed=exc.message), 422
-    db.session.commit()
     staged.delete(form.token.data)
     return render_template("oversight/import_done.html", report=report)
 
@@ -390,7 +357,7 @@ def import_confirm():
 # --- inspector -----------------------------------------------------------------------------------------
 
 @blp.get("/inspector/")
-@signed_in(INSPECTORS)
+@inspectors_only
 def inspector_home():
     user = _user()
     status = request.args.get("status") or None
@@ -403,19 +370,18 @@ def inspector_home():
 
 
 @blp.post("/inspector/reports/<int:report_id>/status")
-@signed_in(INSPECTORS)
+@inspectors_only
 def report_status(report_id: int):
     form = ReportStatusForm()
     report = services.get_or_404(CounterfeitReport, report_id, _("phản ánh"))
     if form.validate_on_submit():
         services.set_report_status(_user(), report, form.status.data)
-        db.session.commit()
         flash(_("Đã cập nhật trạng thái phản ánh."), "ok")
     return redirect(url_for(".inspector_home"))
 
 
 @blp.get("/inspector/products")
-@signed_in(INSPECTORS)
+@inspectors_only
 def inspector_products():
     user = _user()
     q = (request.args.get("q") or "").strip()[:100]
@@ -427,7 +393,7 @@ def inspector_products():
 
 
 @blp.route("/oversight/inspections/new", methods=["GET", "POST"])
-@signed_in(INSPECTORS)
+@inspectors_only
 def new_inspection():
     """The trace page's inspector button lands here with ?product_id=…&code=…."""
     user = _user()
@@ -454,9 +420,8 @@ def new_inspection():
             data["photos"] = [save_photo(f, "photos") for f in (form.photos.data or []) if f and f.filename]
             inspection = services.create_inspection(user, data)
         except (ValidationFailed, InvalidState) as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
-            db.session.commit()
             flash(_("Đã lưu biên bản kiểm tra."), "ok")
             return redirect(url_for(".inspection", inspection_id=inspection.id))
     status = 422 if request.method == "POST" else 200
@@ -465,14 +430,14 @@ def new_inspection():
 
 
 @blp.get("/inspector/inspections/<int:inspection_id>")
-@signed_in(INSPECTORS)
+@inspectors_only
 def inspection(inspection_id: int):
     return render_template("oversight/inspection.html",
                            inspection=services.get_inspection_for(_user(), inspection_id))
 
 
 @blp.get("/inspector/inspections/<int:inspection_id>/photos/<path:name>")
-@signed_in(INSPECTORS)
+@inspectors_only
 def inspection_photo(inspection_id: int, name: str):
     inspection_row: Inspection = services.get_inspection_for(_user(), inspection_id)
     if name not in (inspection_row.photos or []):

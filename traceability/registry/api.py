@@ -10,7 +10,6 @@ from flask_babel import gettext as _
 from flask_smorest import Blueprint
 
 from ..clock import local_today
-from ..extensions import db
 from ..pagination import paginate_select
 from .models import Certificate, Producer, Product, Region
 from .schemas import (
@@ -87,7 +86,6 @@ class Producers(MethodView):
         from ..accounts.services import setup_producer
 
         producer = setup_producer(api_user(), data)
-        db.session.commit()
         return producer
 
 
@@ -107,7 +105,6 @@ class ProducerById(MethodView):
 
         user = api_user()
         producer = update_producer(user, get_or_404(Producer, producer_id, _("chủ thể")), data)
-        db.session.commit()
         return producer
 
 
@@ -122,7 +119,6 @@ class ProducerProducts(MethodView):
 
         user = api_user()
         product = add_product(user, get_or_404(Producer, producer_id, _("chủ thể")), data)
-        db.session.commit()
         return product
 
 
@@ -159,7 +155,6 @@ class ProductById(MethodView):
 
         user = api_user()
         product = update_product(user, get_or_404(Product, product_id, _("sản phẩm")), data)
-        db.session.commit()
         return product
 
 
