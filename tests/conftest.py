@@ -145,3 +145,14 @@ def db(app: Flask) -> Iterator:
 @pytest.fixture()
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+@pytest.fixture()
+def upload_folder(app: Flask, tmp_path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The app's file stores (media, staged imports) in a temporary folder for one test."""
+    from traceability import storage
+
+    folder = str(tmp_path / "uploads")
+    monkeypatch.setitem(app.config, "UPLOAD_FOLDER", folder)
+    monkeypatch.setitem(app.extensions, "storage", storage.local_stores(folder))
+    return folder

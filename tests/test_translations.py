@@ -173,3 +173,47 @@ def test_the_trace_page_reads_in_english_when_asked(client, db):
     html = client.get("/01/08939900001010/10/L1?lang=en").get_data(as_text=True)
     assert "Production diary" in html and "OCOP 5 stars — valid" in html and "Ly Son garlic" in html
     assert "Nhật ký sản xuất" not in html
+
+
+# GS1 errors (traceability/gs1/ knows no Flask) are read in the request's language.
+BAD_CHECK_DIGIT_VI = "Số kiểm tra của GTIN không đúng (phải là 0)."
+BAD_CHECK_DIGIT_EN = "Wrong GTIN check digit (it should be 0)."
+
+
+@pytest.mark.parametrize("query,headers,expected,other", [
+    ("", {}, BAD_CHECK_DIGIT_VI, BAD_CHECK_DIGIT_EN),
+    ("?lang=en", {}, BAD_CHECK_DIGIT_EN, BAD_CHECK_DIGIT_VI),
+    ("", {"Accept-Language": "en-GB,en;q=0.9"}, BAD_CHECK_DIGIT_EN, BAD_CHECK_DIGIT_VI),
+])
+def test_the_bad_code_page_explains_in_the_readers_language(client, query, headers, expected, other):
+    response = client.get("/01/08939900001011" + query, headers=headers)
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert expected in html and other not in html
+
+
+def test_a_gs1_message_built_from_parts_is_translated_whole(client):
+    response = client.get("/01/08939900001010?17=261232&lang=en", headers={"Accept": "application/json"})
+    assert response.status_code == 400
+    body = response.get_json()
+    assert body["message"] == "Expiry date (AI 17): 12/2026 has no day 32."
+    assert body["errors"] == {"expiry_date": [body["message"]]}
+    verify = client.get("/verify/t/AB", headers={"Accept-Language": "en", "Accept": "application/json"})
+    assert verify.status_code == 400
+    assert verify.get_json()["message"] == "A trace code has 4 to 16 characters (this one has 2)."
+
+
+def test_an_api_error_from_a_gs1_rule_follows_the_request_language(client, db):
+    from tests.factories import make_producer, make_token, make_user
+
+    producer = make_producer()
+    token = make_token(make_user("consultant", producer=producer))
+    db.session.commit()
+    url = f"/api/v1/producers/{producer.id}/products"
+    body = {"group": "food", "name_vi": "Nước mắm", "gtin": "8939900001 11"}
+    for language, expected in [("vi", "ký tự dấu cách ở vị trí 11 không hợp lệ"),
+                               ("en", "a space at position 11 is not allowed")]:
+        response = client.post(url, json=body, headers={"Authorization": f"Bearer {token}",
+                                                        "Accept-Language": language})
+        assert response.status_code == 422
+        assert expected in response.get_json()["errors"]["gtin"][0]

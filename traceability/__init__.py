@@ -59,6 +59,17 @@ def _install_template_gettext(app: Flask) -> None:
     )
 
 
+def _install_gs1_translator() -> None:
+    """GS1 errors (gs1/ knows nothing of Flask) read in the request's language, through the
+    same catalog as every other message; outside a request they stay Vietnamese."""
+    from flask import has_request_context
+    from flask_babel import gettext
+
+    from .gs1.errors import use_translator
+
+    use_translator(lambda msgid: gettext(msgid) if has_request_context() else msgid)
+
+
 def select_locale() -> str:
     """?lang= beats the lang cookie beats Accept-Language; Vietnamese by default."""
     from flask import current_app, has_request_context
@@ -122,12 +133,17 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
                      render_as_batch=True, compare_type=True)
     babel.init_app(app, locale_selector=select_locale)
     _install_template_gettext(app)
+    _install_gs1_translator()
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
     api.init_app(app)
     api.ma_plugin.converter.add_attribute_function(_numeric_bounds)
 
+    from . import storage, web
+
+    storage.init_app(app)
+    web.init_app(app)
     _register_blueprints(app)
     from .resolver.lane import TraceLane
 
@@ -154,26 +170,26 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
-# Each domain package may have an `api` module (flask-smorest blueprint `blp`, mounted under
-# /api/v1) and a `views` module (HTML blueprint `blp`).
-DOMAINS = ("registry", "accounts", "batches", "codes", "resolver", "oversight")
-
-
 def _register_blueprints(app: Flask) -> None:
-    from importlib import import_module
-    from importlib.util import find_spec
-
+    """The HTML blueprints, and the API's (flask-smorest, mounted under /api/v1)."""
+    from .accounts import api as accounts_api
+    from .accounts import views as accounts_views
+    from .batches import api as batches_api
+    from .batches import views as batches_views
+    from .codes import api as codes_api
     from .extensions import api, csrf
+    from .oversight import api as oversight_api
+    from .oversight import views as oversight_views
+    from .registry import api as registry_api
+    from .resolver import views as resolver_views
     from .views import blp as site
 
-    for domain in DOMAINS:
-        if find_spec(f"{__name__}.{domain}.api"):
-            blp = import_module(f"{__name__}.{domain}.api").blp
-            # The API authenticates with bearer tokens, not cookies: CSRF does not apply.
-            csrf.exempt(blp)
-            api.register_blueprint(blp)
-        if find_spec(f"{__name__}.{domain}.views"):
-            app.register_blueprint(import_module(f"{__name__}.{domain}.views").blp)
+    for module in (registry_api, accounts_api, batches_api, codes_api, oversight_api):
+        # The API authenticates with bearer tokens, not cookies: CSRF does not apply.
+        csrf.exempt(module.blp)
+        api.register_blueprint(module.blp)
+    for module in (accounts_views, batches_views, resolver_views, oversight_views):
+        app.register_blueprint(module.blp)
     app.register_blueprint(site)
 
 

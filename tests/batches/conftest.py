@@ -16,10 +16,8 @@ from traceability.extensions import db
 
 
 @pytest.fixture(autouse=True)
-def upload_folder(app: Flask, tmp_path, monkeypatch: pytest.MonkeyPatch) -> str:
-    folder = str(tmp_path / "uploads")
-    monkeypatch.setitem(app.config, "UPLOAD_FOLDER", folder)
-    return folder
+def _uploads_in_a_temporary_folder(upload_folder: str) -> None:
+    """Every diary test writes its uploads to its own folder (tests/conftest.py)."""
 
 
 @dataclass

@@ -15,6 +15,7 @@ from traceability.batches.services import append_event
 from traceability.errors import ValidationFailed
 from traceability.extensions import db
 from traceability.models_base import utcnow
+from traceability.storage import LocalFolderStorage
 
 from .conftest import call, jpeg_bytes, png_bytes
 
@@ -34,7 +35,8 @@ def _open(folder: str, name: str) -> Image.Image:
 
 
 def test_photo_is_resized_and_stripped_of_exif_and_gps_by_default(upload_folder):
-    stored = media.store_upload(jpeg_bytes((2400, 1800)), upload_folder, max_bytes=LIMIT)
+    stored = media.store_upload(jpeg_bytes((2400, 1800)), LocalFolderStorage(upload_folder),
+                                max_bytes=LIMIT)
     large = _open(upload_folder, stored.name)
     small = _open(upload_folder, media.small_name(stored.name))
     assert large.format == "JPEG" and large.size == (1600, 1200)
@@ -46,7 +48,8 @@ def test_photo_is_resized_and_stripped_of_exif_and_gps_by_default(upload_folder)
 
 
 def test_gps_is_kept_only_when_the_producer_opts_in(upload_folder):
-    stored = media.store_upload(jpeg_bytes(), upload_folder, max_bytes=LIMIT, keep_location=True)
+    stored = media.store_upload(jpeg_bytes(), LocalFolderStorage(upload_folder), max_bytes=LIMIT,
+                                keep_location=True)
     exif = _open(upload_folder, stored.name).getexif()
     gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
     assert gps[ExifTags.GPS.GPSLatitudeRef] == "N"
@@ -56,8 +59,8 @@ def test_gps_is_kept_only_when_the_producer_opts_in(upload_folder):
 
 
 def test_camera_rotation_is_baked_into_the_pixels(upload_folder):
-    stored = media.store_upload(jpeg_bytes((1200, 800), orientation=6), upload_folder,
-                                max_bytes=LIMIT)
+    stored = media.store_upload(jpeg_bytes((1200, 800), orientation=6),
+                                LocalFolderStorage(upload_folder), max_bytes=LIMIT)
     image = _open(upload_folder, stored.name)
     assert image.size == (800, 1200)
     assert ExifTags.Base.Orientation not in image.getexif()
@@ -66,7 +69,7 @@ def test_camera_rotation_is_baked_into_the_pixels(upload_folder):
 def test_stored_name_is_the_content_hash(upload_folder):
     import hashlib
 
-    stored = media.store_upload(jpeg_bytes(), upload_folder, max_bytes=LIMIT)
+    stored = media.store_upload(jpeg_bytes(), LocalFolderStorage(upload_folder), max_bytes=LIMIT)
     with open(os.path.join(upload_folder, *stored.name.split("/")), "rb") as handle:
         content = handle.read()
     assert hashlib.sha256(content).hexdigest() == stored.sha256
@@ -75,7 +78,7 @@ def test_stored_name_is_the_content_hash(upload_folder):
 
 
 def test_transparent_png_stays_png(upload_folder):
-    stored = media.store_upload(png_bytes(), upload_folder, max_bytes=LIMIT)
+    stored = media.store_upload(png_bytes(), LocalFolderStorage(upload_folder), max_bytes=LIMIT)
     assert stored.content_type == "image/png"
     assert _open(upload_folder, stored.name).mode == "RGBA"
 
@@ -89,7 +92,7 @@ def test_transparent_png_stays_png(upload_folder):
 ])
 def test_non_images_are_refused_and_nothing_is_written(upload_folder, in_request, data):
     with pytest.raises(ValidationFailed) as caught:
-        media.store_upload(data, upload_folder, max_bytes=LIMIT)
+        media.store_upload(data, LocalFolderStorage(upload_folder), max_bytes=LIMIT)
     assert "file" in caught.value.errors
     assert not os.path.exists(upload_folder) or not any(os.scandir(upload_folder))
 
@@ -97,15 +100,15 @@ def test_non_images_are_refused_and_nothing_is_written(upload_folder, in_request
 def test_oversized_and_too_many_pixels_are_refused(upload_folder, in_request, monkeypatch):
     data = jpeg_bytes()
     with pytest.raises(ValidationFailed, match="Tệp quá lớn"):
-        media.store_upload(data, upload_folder, max_bytes=len(data) - 1)
+        media.store_upload(data, LocalFolderStorage(upload_folder), max_bytes=len(data) - 1)
     monkeypatch.setattr(media, "MAX_PIXELS", 1000)
     with pytest.raises(ValidationFailed, match="triệu điểm ảnh"):
-        media.store_upload(png_bytes((64, 48)), upload_folder, max_bytes=LIMIT)
+        media.store_upload(png_bytes((64, 48)), LocalFolderStorage(upload_folder), max_bytes=LIMIT)
 
 
 def test_pdf_lab_report_is_stored_as_is(upload_folder):
     pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-    stored = media.store_upload(pdf, upload_folder, max_bytes=LIMIT)
+    stored = media.store_upload(pdf, LocalFolderStorage(upload_folder), max_bytes=LIMIT)
     assert stored.content_type == "application/pdf" and stored.name.endswith(".pdf")
 
 
@@ -177,7 +180,7 @@ def test_api_refuses_a_bad_keep_location(client, farm, step, row_counter):
 
 
 def test_media_serves_both_sizes_with_long_cache_for_hashed_names(client, upload_folder):
-    stored = media.store_upload(jpeg_bytes(), upload_folder, max_bytes=LIMIT)
+    stored = media.store_upload(jpeg_bytes(), LocalFolderStorage(upload_folder), max_bytes=LIMIT)
     with client.get(f"/media/{stored.name}") as large:
         assert large.status_code == 200 and large.mimetype == "image/jpeg"
         assert "immutable" in large.headers["Cache-Control"]

@@ -127,8 +127,7 @@ def test_officer_downloads_the_periodic_report(client, sign_in, area, product):
     assert wb["Sản phẩm"]["E2"].value == "Tỏi cô đơn Lý Sơn"
 
 
-def test_officer_imports_a_register_in_two_steps(client, sign_in, area, app, tmp_path, monkeypatch):
-    monkeypatch.setitem(app.config, "UPLOAD_FOLDER", str(tmp_path))
+def test_officer_imports_a_register_in_two_steps(client, sign_in, area, upload_folder):
     wb = Workbook()
     ws = wb.active
     ws.append([h for _k, h, _r in COLUMNS])
@@ -150,8 +149,7 @@ def test_officer_imports_a_register_in_two_steps(client, sign_in, area, app, tmp
     assert _db.session.scalar(sa.select(sa.func.count(Product.id))) == 1
 
 
-def test_the_trace_page_link_opens_a_prefilled_inspection_and_saves_it_with_a_photo(client, sign_in, area, product, app, tmp_path, monkeypatch):
-    monkeypatch.setitem(app.config, "UPLOAD_FOLDER", str(tmp_path))
+def test_the_trace_page_link_opens_a_prefilled_inspection_and_saves_it_with_a_photo(client, sign_in, area, product, upload_folder):
     sign_in(client, area.inspector)
     code = "/01/08939977700018/10/L1"
     page = client.get(f"/oversight/inspections/new?product_id={product.id}&code={code}")

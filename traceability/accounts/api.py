@@ -52,7 +52,6 @@ class Users(MethodView):
     def post(self, data: dict):
         """Create a user (admin)"""
         user = services.create_user(api_user(), data)
-        db.session.commit()
         return user
 
 
@@ -70,7 +69,6 @@ class Tokens(MethodView):
         user = api_user()
         producer = services.get_producer(data["producer_id"]) if data.get("producer_id") else None
         token, secret = services.create_token(user, data["name"], data.get("expires_in_days"), producer)
-        db.session.commit()
         return _with(token, token=secret)
 
 
@@ -80,7 +78,6 @@ class TokenById(MethodView):
     def delete(self, token_id: int):
         """Revoke an API token"""
         token = services.revoke_token(api_user(), token_id)
-        db.session.commit()
         return token
 
 
@@ -102,7 +99,6 @@ class Staff(MethodView):
         The answer is the same whatever the address: the person joins only after opening
         `invite_url` and signing in with that address's account, or creating it."""
         invitation, secret = invitations.invite_staff(api_user(), services.get_producer(producer_id), data)
-        db.session.commit()
         invitation.invite_url = invitations.invitation_url(secret)
         return invitation
 
@@ -122,7 +118,6 @@ class StaffInvitationItem(MethodView):
         """Cancel a staff invitation (owner)"""
         invitation = invitations.cancel_invitation(api_user(), services.get_producer(producer_id),
                                                    invitation_id)
-        db.session.commit()
         return invitation
 
 
@@ -132,7 +127,6 @@ class StaffMember(MethodView):
     def delete(self, producer_id: int, user_id: int):
         """Remove a staff member (owner)"""
         membership = services.remove_staff(api_user(), services.get_producer(producer_id), user_id)
-        db.session.commit()
         return membership
 
 
@@ -149,7 +143,6 @@ class ProducerHandovers(MethodView):
         """Issue a handover claim (cancels an open one)"""
         handover, secret = services.issue_handover(api_user(), services.get_producer(producer_id),
                                                    data["days"], data.get("representative_name"))
-        db.session.commit()
         return _with(handover, claim_url=services.claim_url(secret))
 
 
@@ -183,7 +176,6 @@ class HandoverCancel(MethodView):
         """Cancel an open handover claim"""
         user = api_user()
         handover = services.cancel_handover(user, services.get_handover(user, handover_id))
-        db.session.commit()
         return handover
 
 
@@ -218,7 +210,6 @@ class Claim(MethodView):
     def post(self, data: dict, secret: str):
         """Redeem a claim: become the producer's owner with your own credentials"""
         owner = services.redeem_claim(secret, data)
-        db.session.commit()
         return owner
 
 

@@ -18,11 +18,12 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from limits import parse as parse_limit
 
 from ..errors import DomainError, Gone
 from ..extensions import db, limiter
+from ..web import form_error, signed_in
 from .forms import ClaimForm, ConfirmForm, HandoverForm, InvitationForm, LoginForm, StaffForm, TokenForm
 from .models import Role, User
 from .permissions import Action, allowed_actions
@@ -74,7 +75,7 @@ def _safe_next(target: str | None) -> str | None:
 
 
 def _home_for(user: User) -> str:
-    if user.role == Role.PRODUCER and "batches.dashboard" in current_app.view_functions:
+    if user.role == Role.PRODUCER:
         return url_for("batches.dashboard")
     return url_for("accounts.account")
 
@@ -130,14 +131,12 @@ def login():
             try:
                 user = services.authenticate(form.login.data, form.password.data)
             except DomainError as exc:
-                db.session.rollback()
                 _count_failed_login(form.login.data)
                 error = exc.message
                 # 403 for a locked (inactive) account, 400 for wrong credentials.
                 status = 403 if exc.status == 403 else 400
             else:
                 login_user(user)
-                db.session.commit()
                 return redirect(_safe_next(form.next.data) or _home_for(user))
     if error is None:
         status = 400 if form.errors else 200
@@ -155,7 +154,7 @@ def logout():
 
 
 @blp.get("/account")
-@login_required
+@signed_in()
 def account():
     user = _me()
     producers = services.producers_of(user)
@@ -174,7 +173,7 @@ def _token_form(user: User) -> TokenForm:
 
 
 @blp.route("/account/tokens", methods=["GET", "POST"])
-@login_required
+@signed_in()
 def tokens():
     user = _me()
     form = _token_form(user)
@@ -185,11 +184,9 @@ def tokens():
             producer = services.get_producer(form.producer_id.data) if form.producer_id.data else None
             _token, new_secret = services.create_token(user, form.name.data, form.expires_in_days.data, producer)
         except DomainError as exc:
-            db.session.rollback()
-            _form_errors(form, exc)
+            form_error(form, exc)
             status = exc.status
         else:
-            db.session.commit()
             form = _token_form(user)
             form.name.data = ""
     elif form.is_submitted():
@@ -199,32 +196,19 @@ def tokens():
 
 
 @blp.post("/account/tokens/<int:token_id>/revoke")
-@login_required
+@signed_in()
 def revoke_token(token_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     services.revoke_token(_me(), token_id)
-    db.session.commit()
     flash(_("Đã thu hồi mã truy cập."), "ok")
     return redirect(url_for("accounts.tokens"))
-
-
-def _form_errors(form: Any, exc: DomainError) -> None:
-    """Show a service's field errors next to the form's fields, the rest on top."""
-    placed = False
-    for name, messages in (exc.errors or {}).items():
-        field = getattr(form, name, None)
-        if field is not None and hasattr(field, "errors"):
-            field.errors = list(field.errors or []) + list(messages)
-            placed = True
-    if not placed:
-        form.form_errors.append(exc.message)
 
 
 # -------------------------------------------------------------------------- staff
 
 @blp.route("/account/producers/<int:producer_id>/staff", methods=["GET", "POST"])
-@login_required
+@signed_in()
 def staff(producer_id: int):
     user = _me()
     producer = services.get_producer(producer_id)
@@ -237,13 +221,11 @@ def staff(producer_id: int):
             invitation, secret = invitations.invite_staff(
                 user, producer, {"email": form.email.data, "full_name": form.full_name.data})
         except DomainError as exc:
-            db.session.rollback()
             if exc.status == 403:
                 raise
-            _form_errors(form, exc)
+            form_error(form, exc)
             status = exc.status
         else:
-            db.session.commit()
             # Shown once, on this answer only: the page a reload brings does not repeat it.
             new_link = (invitation, invitations.invitation_url(secret))
             form = StaffForm(formdata=None)
@@ -256,12 +238,11 @@ def staff(producer_id: int):
 
 
 @blp.post("/account/producers/<int:producer_id>/staff/invitations/<int:invitation_id>/cancel")
-@login_required
+@signed_in()
 def cancel_invitation(producer_id: int, invitation_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     invitations.cancel_invitation(_me(), services.get_producer(producer_id), invitation_id)
-    db.session.commit()
     flash(_("Đã hủy lời mời."), "ok")
     return redirect(url_for("accounts.staff", producer_id=producer_id))
 
@@ -295,14 +276,14 @@ def invitation(secret: str):
                 "full_name": form.full_name.data, "password": form.password.data,
                 "password_confirm": form.password_confirm.data})
         except Gone as exc:
-            db.session.rollback()
             return render_template("accounts/claim_gone.html", message=exc.message), 410
         except DomainError as exc:
-            db.session.rollback()
+            form_error(form, exc)
             _count_failed_login(found.email)
-            _form_errors(form, exc)
             status = exc.status
         else:
+            # Committed before signing in, as the claim is: the sign-in cookie must name a
+            # membership that exists.
             db.session.commit()
             login_user(member)
             flash(_("Bạn đã tham gia %(name)s với vai trò nhân viên.", name=found.producer.name), "ok")
@@ -313,12 +294,11 @@ def invitation(secret: str):
 
 
 @blp.post("/account/producers/<int:producer_id>/staff/<int:user_id>/remove")
-@login_required
+@signed_in()
 def remove_staff(producer_id: int, user_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     services.remove_staff(_me(), services.get_producer(producer_id), user_id)
-    db.session.commit()
     flash(_("Đã xóa nhân viên khỏi chủ thể."), "ok")
     return redirect(url_for("accounts.staff", producer_id=producer_id))
 
@@ -326,7 +306,7 @@ def remove_staff(producer_id: int, user_id: int):
 # ----------------------------------------------------------------------- handover
 
 @blp.route("/account/producers/<int:producer_id>/handover", methods=["GET", "POST"])
-@login_required
+@signed_in()
 def handover(producer_id: int):
     user = _me()
     producer = services.get_producer(producer_id)
@@ -339,13 +319,11 @@ def handover(producer_id: int):
         try:
             services.issue_handover(user, producer, form.days.data, form.representative_name.data)
         except DomainError as exc:
-            db.session.rollback()
             if exc.status == 403:
                 raise
-            _form_errors(form, exc)
+            form_error(form, exc)
             status = exc.status
         else:
-            db.session.commit()
             flash(_("Đã tạo mã nhận bàn giao. Hãy in biên bản và trao cho người đại diện."), "ok")
             return redirect(url_for("accounts.handover", producer_id=producer.id))
     elif form.is_submitted():
@@ -364,20 +342,19 @@ def handover(producer_id: int):
 
 
 @blp.post("/account/producers/<int:producer_id>/handover/<int:handover_id>/cancel")
-@login_required
+@signed_in()
 def cancel_handover(producer_id: int, handover_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     user = _me()
     producer = services.get_producer(producer_id)
     services.cancel_handover(user, services.get_handover(user, handover_id, producer))
-    db.session.commit()
     flash(_("Đã hủy mã nhận bàn giao."), "ok")
     return redirect(url_for("accounts.handover", producer_id=producer_id))
 
 
 @blp.get("/account/producers/<int:producer_id>/handover/<int:handover_id>/record.pdf")
-@login_required
+@signed_in()
 def handover_record(producer_id: int, handover_id: int):
     from .api import pdf_response
 
@@ -409,13 +386,14 @@ def claim(secret: str):
                 "full_name": form.full_name.data, "email": form.email.data, "phone": form.phone.data,
                 "password": form.password.data, "password_confirm": form.password_confirm.data})
         except Gone as exc:
-            db.session.rollback()
             return render_template("accounts/claim_gone.html", message=exc.message), 410
         except DomainError as exc:
-            db.session.rollback()
-            _form_errors(form, exc)
+            form_error(form, exc)
             status = exc.status
         else:
+            # Committed before signing in, not at the end of the request: the claim is won
+            # (or lost to a simultaneous redemption) here, and the sign-in cookie must name
+            # an account that exists.
             db.session.commit()
             login_user(owner)
             return render_template("accounts/claim_done.html", producer=handover.producer, owner=owner,
@@ -429,7 +407,7 @@ def claim(secret: str):
 # ------------------------------------------------------------------ officers' list
 
 @blp.get("/officer/handovers")
-@login_required
+@signed_in()
 def officer_handovers():
     user = _me()
     state_arg = request.args.get("state") or None

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_smorest import Blueprint
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from .. import storage
 from ..accounts.auth import api_user
 from ..accounts.permissions import Action
 from ..errors import error_response
@@ -61,7 +62,6 @@ class ProductBatches(MethodView):
         user = api_user()
         product = services.get_product(user, product_id)
         batch = services.new_batch(user, product, data)
-        db.session.commit()
         return batch
 
 
@@ -94,7 +94,6 @@ class BatchEvents(MethodView):
         user = api_user()
         batch = services.get_batch(user, batch_id, Action.EDIT)
         event = services.record_event(user, batch, data)
-        db.session.commit()
         return event
 
 
@@ -121,11 +120,10 @@ class EventAttachments(MethodView):
         """
         user = api_user()
         event = services.get_event(user, batch_id, event_id, Action.EDIT)
-        stored = store_upload(files["file"].read(), current_app.config["UPLOAD_FOLDER"],
+        stored = store_upload(files["file"].read(), storage.media(),
                               max_bytes=max_upload_bytes(current_app.config),
                               keep_location=form["keep_location"])
         attachment = services.add_attachment(user, event, stored)
-        db.session.commit()
         return attachment
 
 

@@ -3,9 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import re
-import tempfile
 import warnings
 from dataclasses import dataclass
 
@@ -13,6 +11,7 @@ from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..errors import field_error
+from ..storage import FileStorage
 
 LARGE_SIDE = 1600
 SMALL_SIDE = 480
@@ -32,7 +31,7 @@ HASHED_NAME = re.compile(r"^[0-9a-f]{2}/[0-9a-f]{64}(\.w480)?\.(jpg|png|pdf)$")
 
 @dataclass(frozen=True)
 class StoredFile:
-    """A file written under the upload folder; `name` is relative to it, with "/"."""
+    """A file written to the media storage under `name`."""
 
     name: str
     content_type: str
@@ -45,7 +44,7 @@ def max_upload_bytes(config: dict) -> int:
     return int(config.get("MAX_UPLOAD_BYTES") or config.get("MAX_CONTENT_LENGTH") or 8 * 1024 * 1024)
 
 
-def store_upload(data: bytes, folder: str, *, max_bytes: int, keep_location: bool = False,
+def store_upload(data: bytes, storage: FileStorage, *, max_bytes: int, keep_location: bool = False,
                  allow_pdf: bool = True, field: str = "file") -> StoredFile:
     """Check and store an upload: an image (re-encoded) or, where allowed, a PDF document.
 
@@ -59,8 +58,8 @@ def store_upload(data: bytes, folder: str, *, max_bytes: int, keep_location: boo
     if data.startswith(b"%PDF-"):
         if not allow_pdf:
             raise field_error(field, _("Chỉ nhận ảnh JPEG, PNG hoặc WebP."))
-        return _store_pdf(data, folder, field)
-    return _store_image(data, folder, keep_location, field)
+        return _store_pdf(data, storage, field)
+    return _store_image(data, storage, keep_location, field)
 
 
 def _not_an_image(field: str):
@@ -85,7 +84,7 @@ def _open_image(data: bytes, field: str) -> Image.Image:
     return image
 
 
-def _store_image(data: bytes, folder: str, keep_location: bool, field: str) -> StoredFile:
+def _store_image(data: bytes, storage: FileStorage, keep_location: bool, field: str) -> StoredFile:
     image = _open_image(data, field)
     gps = image.getexif().get_ifd(GPS_IFD) if keep_location else {}
     # Bake the camera's rotation into the pixels: the Orientation tag goes with the rest.
@@ -114,18 +113,18 @@ def _store_image(data: bytes, folder: str, keep_location: bool, field: str) -> S
     large, small = encode(LARGE_SIDE), encode(SMALL_SIDE)
     digest = hashlib.sha256(large).hexdigest()
     name = f"{digest[:2]}/{digest}{ext}"
-    _write(folder, name, large)
-    _write(folder, small_name(name), small)
+    _write(storage, name, large)
+    _write(storage, small_name(name), small)
     return StoredFile(name=name, content_type=content_type, size_bytes=len(large), sha256=digest,
                       has_small=True)
 
 
-def _store_pdf(data: bytes, folder: str, field: str) -> StoredFile:
+def _store_pdf(data: bytes, storage: FileStorage, field: str) -> StoredFile:
     if b"%%EOF" not in data[-2048:]:
         raise field_error(field, _("Tài liệu PDF bị hỏng hoặc không đầy đủ."))
     digest = hashlib.sha256(data).hexdigest()
     name = f"{digest[:2]}/{digest}.pdf"
-    _write(folder, name, data)
+    _write(storage, name, data)
     return StoredFile(name=name, content_type=PDF_TYPE, size_bytes=len(data), sha256=digest)
 
 
@@ -135,18 +134,7 @@ def small_name(name: str) -> str:
     return f"{stem}{SMALL_SUFFIX}.{ext}" if dot else name + SMALL_SUFFIX
 
 
-def _write(folder: str, name: str, data: bytes) -> None:
-    """Write atomically; an existing file of the same content-hashed name is already right."""
-    path = os.path.join(folder, *name.split("/"))
-    if os.path.exists(path):
-        return
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".upload-")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+def _write(storage: FileStorage, name: str, data: bytes) -> None:
+    """A file of the same content-hashed name is already right."""
+    if not storage.exists(name):
+        storage.put(name, data)

@@ -1,7 +1,6 @@
 """Producer UI (mobile-first, no JavaScript), public media files and the public EPCIS export."""
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,12 +16,14 @@ from flask import (
 )
 from flask_babel import format_datetime
 from flask_login import current_user
-from werkzeug.routing import BuildError
-from werkzeug.security import safe_join
 
+from .. import storage
 from ..accounts.permissions import Action, can
+from ..codes import services as codes_services
 from ..errors import DomainError
 from ..extensions import db
+from ..render import PRESETS
+from ..web import form_error, signed_in
 from . import services
 from .forms import KIND_LABELS, BatchForm, EventForm, LabelRunForm
 from .media import HASHED_NAME, max_upload_bytes, small_name, store_upload
@@ -32,28 +33,10 @@ blp = Blueprint("batches", __name__)
 
 HASHED_MAX_AGE = 365 * 24 * 3600
 OTHER_MAX_AGE = 3600
-# Label stock offered on the printing page; the codes API validates the preset itself.
-FALLBACK_PRESETS = ("a4-3x8",)
-
-
-def _login_redirect():
-    try:
-        return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
-    except BuildError:
-        abort(401)
 
 
 def _user() -> Any:
-    if not current_user.is_authenticated:
-        return None
     return current_user._get_current_object()
-
-
-@blp.before_request
-def producer_pages_need_login():
-    if request.path.startswith("/producer") and not current_user.is_authenticated:
-        return _login_redirect()
-    return None
 
 
 @blp.context_processor
@@ -71,37 +54,24 @@ def diary_helpers() -> dict[str, Any]:
             "kind_labels": KIND_LABELS}
 
 
-def _apply_errors(form: Any, exc: DomainError) -> str | None:
-    """Put a service's field errors on the form's fields; return what fits no field."""
-    leftover: list[str] = []
-    for name, messages in (exc.errors or {}).items():
-        field = form._fields.get(name) if hasattr(form, "_fields") else None
-        target = field or (form._fields.get("attachment") if name == "file" else None)
-        texts = messages if isinstance(messages, list) else [str(messages)]
-        if target is not None:
-            target.errors = list(target.errors or []) + [str(m) for m in texts]
-        else:
-            leftover.extend(str(m) for m in texts)
-    if not exc.errors:
-        leftover.append(exc.message)
-    return " ".join(leftover) or None
-
-
 # --- dashboard, products, batches -------------------------------------------------------
 
 
 @blp.get("/producer/")
+@signed_in()
 def dashboard():
     user = _user()
     return render_template("producer/dashboard.html", overviews=services.producer_overview(user))
 
 
 @blp.get("/producer/products")
+@signed_in()
 def product_list():
     return render_template("producer/products.html", products=services.visible_products(_user()))
 
 
 @blp.get("/producer/products/<int:product_id>")
+@signed_in()
 def product_detail(product_id: int):
     user = _user()
     product = services.get_product(user, product_id)
@@ -112,25 +82,23 @@ def product_detail(product_id: int):
 
 
 @blp.route("/producer/products/<int:product_id>/batches/new", methods=["GET", "POST"])
+@signed_in()
 def new_batch(product_id: int):
     user = _user()
     product = services.get_product(user, product_id, Action.EDIT)
     form = BatchForm()
-    error = None
     if form.validate_on_submit():
         try:
             batch = services.new_batch(user, product, form.data_for_service())
-            db.session.commit()
             return redirect(url_for("batches.batch_detail", batch_id=batch.id))
         except DomainError as exc:
-            db.session.rollback()
-            error = _apply_errors(form, exc)
+            form_error(form, exc)
     status = 422 if request.method == "POST" else 200
-    return render_template("producer/batch_new.html", product=product, form=form,
-                           error=error), status
+    return render_template("producer/batch_new.html", product=product, form=form), status
 
 
 @blp.get("/producer/batches")
+@signed_in()
 def batch_list():
     batches = services.visible_batches(_user())
     return render_template("producer/batches.html", batches=batches,
@@ -138,6 +106,7 @@ def batch_list():
 
 
 @blp.get("/producer/batches/<int:batch_id>")
+@signed_in()
 def batch_detail(batch_id: int):
     user = _user()
     batch = services.get_batch(user, batch_id)
@@ -168,6 +137,7 @@ def _author_names(events: list[DiaryEvent]) -> dict[int, str]:
 
 
 @blp.route("/producer/batches/<int:batch_id>/record", methods=["GET", "POST"])
+@signed_in()
 def record_step(batch_id: int):
     user = _user()
     batch = services.get_batch(user, batch_id, Action.EDIT)
@@ -179,6 +149,7 @@ def record_step(batch_id: int):
 
 @blp.route("/producer/batches/<int:batch_id>/events/<int:event_id>/correct",
            methods=["GET", "POST"])
+@signed_in()
 def correct_step(batch_id: int, event_id: int):
     user = _user()
     event = services.get_event(user, batch_id, event_id, Action.EDIT)
@@ -187,7 +158,6 @@ def correct_step(batch_id: int, event_id: int):
 
 def _event_form(user: Any, batch: Batch, *, kind: str | None, corrects: DiaryEvent | None):
     form = EventForm()
-    error = None
     if request.method == "GET":
         _prefill(form, batch, kind, corrects)
     elif form.validate_on_submit():
@@ -199,19 +169,17 @@ def _event_form(user: Any, batch: Batch, *, kind: str | None, corrects: DiaryEve
             if upload is not None and getattr(upload, "filename", ""):
                 # After the row is flushed but before the commit: a refused file rolls the
                 # whole step back, and a refused step never leaves a file behind.
-                stored = store_upload(upload.read(), current_app.config["UPLOAD_FOLDER"],
+                stored = store_upload(upload.read(), storage.media(),
                                       max_bytes=max_upload_bytes(current_app.config),
-                                      keep_location=bool(form.keep_location.data))
+                                      keep_location=bool(form.keep_location.data), field="attachment")
                 services.add_attachment(user, event, stored)
-            db.session.commit()
             return redirect(url_for("batches.batch_detail", batch_id=batch.id,
                                     recorded=event.id, _anchor=f"event-{event.id}"))
         except DomainError as exc:
-            db.session.rollback()
-            error = _apply_errors(form, exc)
+            form_error(form, exc)
     selected = form.kind.data or kind
     status = 422 if request.method == "POST" else 200
-    return render_template("producer/record.html", batch=batch, form=form, error=error,
+    return render_template("producer/record.html", batch=batch, form=form,
                            kind=selected, corrects=corrects,
                            max_mb=max_upload_bytes(current_app.config) // (1024 * 1024)), status
 
@@ -242,24 +210,14 @@ def _prefill(form: EventForm, batch: Batch, kind: str | None, corrects: DiaryEve
 # --- label printing ---------------------------------------------------------------------
 
 
-def _codes_services() -> Any:
-    try:
-        from ..codes import services as codes_services
-    except ImportError:  # the codes domain is optional for the diary
-        return None
-    return codes_services if hasattr(codes_services, "create_label_run") else None
-
-
 @blp.route("/producer/batches/<int:batch_id>/labels", methods=["GET", "POST"])
+@signed_in()
 def labels(batch_id: int):
     from ..codes.models import LabelRun
 
     user = _user()
     batch = services.get_batch(user, batch_id)
-    codes_services = _codes_services()
-    can_edit = can(user, Action.EDIT, batch.product.producer)
-    form = LabelRunForm() if codes_services is not None and can_edit else None
-    error = None
+    form = LabelRunForm() if can(user, Action.EDIT, batch.product.producer) else None
     if request.method == "POST":
         if form is None:
             abort(403)
@@ -267,21 +225,14 @@ def labels(batch_id: int):
             try:
                 run = codes_services.create_label_run(user, batch, level=form.level.data,
                                                       count=form.count.data or 1)
-                db.session.commit()
                 return redirect(url_for("batches.labels", batch_id=batch.id, issued=run.id))
             except DomainError as exc:
-                db.session.rollback()
-                error = _apply_errors(form, exc)
+                form_error(form, exc)
     runs = list(db.session.scalars(sa.select(LabelRun).where(LabelRun.batch_id == batch.id)
                                    .order_by(LabelRun.id.desc())))
-    try:
-        from ..render import PRESETS
-
-        presets = [(name, preset.description) for name, preset in PRESETS.items()]
-    except ImportError:
-        presets = [(name, name) for name in FALLBACK_PRESETS]
+    presets = [(name, preset.description) for name, preset in PRESETS.items()]
     status = 422 if request.method == "POST" else 200
-    return render_template("producer/labels.html", batch=batch, runs=runs, form=form, error=error,
+    return render_template("producer/labels.html", batch=batch, runs=runs, form=form,
                            presets=presets, issued=request.args.get("issued", type=int)), status
 
 
@@ -291,15 +242,14 @@ def labels(batch_id: int):
 @blp.get("/media/<path:name>")
 def media(name: str):
     """Uploaded photos and documents; `?w=480` serves a photo's small variant."""
-    folder = current_app.config["UPLOAD_FOLDER"]
+    files = storage.media()
     wanted = name
     if request.args.get("w") == "480" and not name.endswith(".pdf"):
         wanted = small_name(name)
-    path = safe_join(folder, wanted)
-    if path is None or not os.path.isfile(path):
-        path = safe_join(folder, name) if wanted != name else None
-        if path is None or not os.path.isfile(path):
-            abort(404)
+    # A file without its small variant (a PDF, a logo put there by hand) is served as it is.
+    path = files.local_path(wanted) or files.local_path(name)
+    if path is None:
+        abort(404)
     hashed = HASHED_NAME.match(name) is not None
     response = send_file(path, max_age=HASHED_MAX_AGE if hashed else OTHER_MAX_AGE,
                          conditional=True)

@@ -17,7 +17,6 @@ from ..accounts.auth import api_user
 from ..accounts.permissions import Action, require
 from ..batches.models import Batch
 from ..errors import NotFound, field_error
-from ..extensions import db
 from ..pagination import paginate_select
 from ..gs1 import gtin13_display
 from ..registry.models import Product
@@ -212,7 +211,6 @@ class ProductGtin(MethodView):
         user = api_user()
         product = get_or_404(Product, product_id, _("sản phẩm"))
         allocate_gtin(user, product)
-        db.session.commit()
         return product
 
 
@@ -228,7 +226,6 @@ class BatchLabelRuns(MethodView):
         user = api_user()
         batch = get_or_404(Batch, batch_id, _("lô hàng"))
         run = create_label_run(user, batch, level=data["level"], count=data["count"])
-        db.session.commit()
         return run
 
     @blp.response(200, LabelRunSchema(many=True))

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 from urllib.parse import quote, unquote
 
-from traceability.gs1.errors import GS1Error, show_char
+from traceability.gs1.errors import N_, GS1Error, Text, show_char
 from traceability.gs1.gtin import normalize_gtin
 
 # GS1 AI encodable character set 82 (GS1 General Specifications, figure 7.11-1).
@@ -21,34 +21,34 @@ TRACE_CODE_LENGTHS = range(4, 17)
 
 GTIN_KEY = "01"
 TRACE_CODE_KEY = "t"
-_SET_82_HINT = (
-    "chỉ được dùng chữ cái không dấu (A–Z, a–z), chữ số và các ký hiệu "
-    "! \" % & ' ( ) * + , - . / : ; < = > ? _"
-)
 _BAD_PERCENT_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*")  # what quote() leaves as it is
 
 
 class _Element(NamedTuple):
     field: str
-    label_vi: str
-    label_en: str
+    name: Text  # inside a sentence
+    title: Text  # at the start of one
 
 
 # Key qualifiers in the only order the Digital Link grammar allows:
 # gtin-path = gtin-comp [cpv-comp] [lot-comp] [ser-comp]. Each is optional.
 _QUALIFIERS: dict[str, _Element] = {
-    "22": _Element("variant", "mã biến thể", "variant"),
-    "10": _Element("lot", "số lô", "lot"),
-    "21": _Element("serial", "số sê-ri", "serial"),
+    "22": _Element("variant", N_("mã biến thể"), N_("Mã biến thể")),
+    "10": _Element("lot", N_("số lô"), N_("Số lô")),
+    "21": _Element("serial", N_("số sê-ri"), N_("Số sê-ri")),
 }
 _QUALIFIER_ORDER = {"01": ("22", "10", "21"), "t": ("10", "21")}
+_TRACE_CODE = N_("mã truy xuất")
+_KEY_NAMES = {GTIN_KEY: "GTIN", TRACE_CODE_KEY: _TRACE_CODE}
 
 # The data attributes this service reads from the query string; other AIs are ignored.
 DATE_ATTRIBUTES: dict[str, _Element] = {
-    "11": _Element("production_date", "ngày sản xuất", "production date"),
-    "15": _Element("best_before_date", "sử dụng tốt nhất trước ngày", "best before date"),
-    "17": _Element("expiry_date", "hạn sử dụng", "expiry date"),
+    "11": _Element("production_date", N_("ngày sản xuất"), N_("Ngày sản xuất")),
+    "15": _Element(
+        "best_before_date", N_("sử dụng tốt nhất trước ngày"), N_("Sử dụng tốt nhất trước ngày")
+    ),
+    "17": _Element("expiry_date", N_("hạn sử dụng"), N_("Hạn sử dụng")),
 }
 
 
@@ -70,22 +70,14 @@ class DigitalLink:
 
     def __post_init__(self) -> None:
         if (self.gtin is None) == (self.trace_code is None):
-            raise GS1Error(
-                "gtin",
-                "Liên kết cần đúng một mã định danh: GTIN hoặc mã truy xuất.",
-                "A link needs exactly one identifier: a GTIN or a trace code.",
-            )
+            raise GS1Error("gtin", N_("Liên kết cần đúng một mã định danh: GTIN hoặc mã truy xuất."))
         if self.gtin is not None:
             object.__setattr__(self, "gtin", normalize_gtin(self.gtin))
         else:
             assert self.trace_code is not None
             object.__setattr__(self, "trace_code", validate_trace_code(self.trace_code))
             if self.variant is not None:
-                raise GS1Error(
-                    "variant",
-                    "Chỉ sản phẩm có GTIN mới có mã biến thể (AI 22).",
-                    "Only a GTIN can carry a variant (AI 22).",
-                )
+                raise GS1Error("variant", N_("Chỉ sản phẩm có GTIN mới có mã biến thể (AI 22)."))
         if self.variant is not None:
             validate_variant(self.variant)
         if self.lot is not None:
@@ -139,17 +131,18 @@ def validate_trace_code(value: str) -> str:
     if len(value) not in TRACE_CODE_LENGTHS:
         raise GS1Error(
             "trace_code",
-            f"Mã truy xuất phải có từ 4 đến 16 ký tự (đang có {len(value)}).",
-            f"A trace code has 4 to 16 characters (got {len(value)}).",
+            N_("Mã truy xuất phải có từ 4 đến 16 ký tự (đang có %(length)s).", length=len(value)),
         )
     for position, char in enumerate(value, start=1):
         if not (char.isascii() and char.isalnum()):
             raise GS1Error(
                 "trace_code",
-                f"Mã truy xuất chỉ gồm chữ cái A–Z và chữ số; ký tự {show_char(char)} "
-                f"ở vị trí {position} không hợp lệ.",
-                f"A trace code has letters A-Z and digits only; {char!r} at position "
-                f"{position} is not allowed.",
+                N_(
+                    "Mã truy xuất chỉ gồm chữ cái A–Z và chữ số; ký tự %(char)s ở vị trí "
+                    "%(position)s không hợp lệ.",
+                    char=show_char(char),
+                    position=position,
+                ),
             )
     # People type codes read off a label in lower case; the canonical form is upper case.
     return value.upper()
@@ -160,8 +153,7 @@ def gs1_date(value: str, today: dt.date | None = None) -> dt.date:
     if len(value) != 6 or not value.isascii() or not value.isdigit():
         raise GS1Error(
             "date",
-            f"Ngày phải có dạng YYMMDD (6 chữ số, ví dụ 261231), không phải “{value}”.",
-            f"A date is YYMMDD (6 digits, e.g. 261231), not {value!r}.",
+            N_("Ngày phải có dạng YYMMDD (6 chữ số, ví dụ 261231), không phải “%(value)s”.", value=value),
         )
     yy, month, day = int(value[:2]), int(value[2:4]), int(value[4:])
     # The two-digit year lies between 49 years back and 50 years ahead of today.
@@ -175,16 +167,18 @@ def gs1_date(value: str, today: dt.date | None = None) -> dt.date:
     year = century + yy
     if not 1 <= month <= 12:
         raise GS1Error(
-            "date",
-            f"Tháng {value[2:4]} không hợp lệ (phải từ 01 đến 12).",
-            f"Month {value[2:4]} is not valid (01 to 12).",
+            "date", N_("Tháng %(month)s không hợp lệ (phải từ 01 đến 12).", month=value[2:4])
         )
     last_day = calendar.monthrange(year, month)[1]
     if day > last_day:
         raise GS1Error(
             "date",
-            f"Tháng {month:02d}/{year} không có ngày {value[4:]}.",
-            f"{year}-{month:02d} has no day {value[4:]}.",
+            N_(
+                "Tháng %(month)s/%(year)s không có ngày %(day)s.",
+                month=f"{month:02d}",
+                year=year,
+                day=value[4:],
+            ),
         )
     return dt.date(year, month, day or last_day)
 
@@ -227,21 +221,21 @@ def parse_path(path: str, query: str | None = "") -> DigitalLink:
     raw_segments = path.split("/")
     if raw_segments[0] != "" or len(raw_segments) < 2:
         raise _path_error(
-            "Đường dẫn phải bắt đầu bằng /01/{GTIN} hoặc /t/{mã truy xuất}.",
-            "The path must start with /01/{GTIN} or /t/{trace code}.",
+            N_("Đường dẫn phải bắt đầu bằng /01/{GTIN} hoặc /t/{%(code)s}.", code=_TRACE_CODE)
         )
     segments = [_decode_segment(raw) for raw in raw_segments[1:]]
     primary = segments[0]
     if primary not in _QUALIFIER_ORDER:
         raise _path_error(
-            f"Đường dẫn phải bắt đầu bằng /01/{{GTIN}} hoặc /t/{{mã truy xuất}}, "
-            f"không phải /{primary}/.",
-            f"The path must start with /01/{{GTIN}} or /t/{{trace code}}, not /{primary}/.",
+            N_(
+                "Đường dẫn phải bắt đầu bằng /01/{GTIN} hoặc /t/{%(code)s}, không phải /%(found)s/.",
+                code=_TRACE_CODE,
+                found=primary,
+            )
         )
     if len(segments) == 1:
-        what_vi = "GTIN" if primary == GTIN_KEY else "mã truy xuất"
         raise _path_error(
-            f"Thiếu {what_vi} sau /{primary}/.", f"A value is missing after /{primary}/."
+            N_("Thiếu %(what)s sau /%(key)s/.", what=_KEY_NAMES[primary], key=primary)
         )
     identifier = segments[1]
     allowed = _QUALIFIER_ORDER[primary]
@@ -251,8 +245,7 @@ def parse_path(path: str, query: str | None = "") -> DigitalLink:
         _check_qualifier_position(primary, ai, allowed, qualifiers)
         if index + 1 == len(segments):
             raise _path_error(
-                f"Thiếu giá trị sau /{ai}/ ({_QUALIFIERS[ai].label_vi}).",
-                f"A value is missing after /{ai}/.",
+                N_("Thiếu giá trị sau /%(ai)s/ (%(name)s).", ai=ai, name=_QUALIFIERS[ai].name)
             )
         qualifiers[ai] = segments[index + 1]
     attributes = _parse_attributes(query or "")
@@ -270,31 +263,41 @@ def _check_qualifier_position(
     primary: str, ai: str, allowed: tuple[str, ...], seen: dict[str, str]
 ) -> None:
     if ai == "":
-        raise _path_error("Đường dẫn có dấu “/” thừa.", "The path has an extra '/'.")
+        raise _path_error(N_("Đường dẫn có dấu “/” thừa."))
     if ai in seen or ai == primary:
-        label_vi = _QUALIFIERS[ai].label_vi if ai in _QUALIFIERS else "mã định danh"
+        name = _QUALIFIERS[ai].name if ai in _QUALIFIERS else N_("mã định danh")
         raise _path_error(
-            f"Mã AI {ai} ({label_vi}) xuất hiện hai lần trong đường dẫn.",
-            f"AI {ai} appears twice in the path.",
+            N_("Mã AI %(ai)s (%(name)s) xuất hiện hai lần trong đường dẫn.", ai=ai, name=name)
         )
     if ai in allowed and all(allowed.index(a) < allowed.index(ai) for a in seen):
         return  # in its place: the checks below only find out what to say
-    order_vi = ", ".join(f"{a} ({_QUALIFIERS[a].label_vi})" for a in allowed)
+    order = tuple(_named_ai(a) for a in allowed)
     if ai not in allowed:
-        after_vi = "GTIN" if primary == GTIN_KEY else "mã truy xuất"
         raise _path_error(
-            f"Mã AI “{ai}” không được dùng trong đường dẫn này: sau {after_vi} chỉ có "
-            f"{order_vi}, theo đúng thứ tự đó.",
-            f"AI {ai!r} is not allowed here; after /{primary}/ only "
-            f"{', '.join(allowed)} may follow, in that order.",
+            N_(
+                "Mã AI “%(ai)s” không được dùng trong đường dẫn này: sau %(key)s chỉ có "
+                "%(order)s, theo đúng thứ tự đó.",
+                ai=ai,
+                key=_KEY_NAMES[primary],
+                order=order,
+            )
         )
     later = [a for a in seen if allowed.index(a) > allowed.index(ai)]
     if later:
         raise _path_error(
-            f"Sai thứ tự trong đường dẫn: {ai} ({_QUALIFIERS[ai].label_vi}) phải đứng trước "
-            f"{later[0]} ({_QUALIFIERS[later[0]].label_vi}); thứ tự đúng là {order_vi}.",
-            f"Wrong order in the path: {ai} must come before {later[0]}.",
+            N_(
+                "Sai thứ tự trong đường dẫn: %(ai)s phải đứng trước %(later)s; thứ tự đúng là "
+                "%(order)s.",
+                ai=_named_ai(ai),
+                later=_named_ai(later[0]),
+                order=order,
+            )
         )
+
+
+def _named_ai(ai: str) -> Text:
+    """A qualifier's AI with its name, as in "10 (số lô)"."""
+    return N_("%(ai)s (%(name)s)", ai=ai, name=_QUALIFIERS[ai].name)
 
 
 def _parse_attributes(query: str) -> dict[str, str]:
@@ -309,10 +312,13 @@ def _parse_attributes(query: str) -> dict[str, str]:
         if not key.isascii() or not key.isdigit():
             continue
         if key in _QUALIFIERS or key == GTIN_KEY:
-            label_vi = _QUALIFIERS[key].label_vi if key in _QUALIFIERS else "GTIN"
+            name = _QUALIFIERS[key].name if key in _QUALIFIERS else "GTIN"
             raise _path_error(
-                f"Mã AI {key} ({label_vi}) phải nằm trong đường dẫn, không đặt sau dấu “?”.",
-                f"AI {key} belongs in the path, not in the query string.",
+                N_(
+                    "Mã AI %(ai)s (%(name)s) phải nằm trong đường dẫn, không đặt sau dấu “?”.",
+                    ai=key,
+                    name=name,
+                )
             )
         element = DATE_ATTRIBUTES.get(key)
         if element is None:
@@ -320,8 +326,7 @@ def _parse_attributes(query: str) -> dict[str, str]:
         if key in attributes:
             raise GS1Error(
                 element.field,
-                f"Mã AI {key} ({element.label_vi}) xuất hiện hai lần.",
-                f"AI {key} ({element.label_en}) appears twice.",
+                N_("Mã AI %(ai)s (%(name)s) xuất hiện hai lần.", ai=key, name=element.name),
             )
         attributes[key] = _date_attribute(key, unquote(value))
     return attributes
@@ -332,16 +337,14 @@ def _date_attribute(ai: str, value: str) -> str:
     if element is None:
         raise GS1Error(
             "attributes",
-            f"Mã AI {ai} không phải thuộc tính ngày được hỗ trợ (11, 15, 17).",
-            f"AI {ai} is not a supported date attribute (11, 15, 17).",
+            N_("Mã AI %(ai)s không phải thuộc tính ngày được hỗ trợ (11, 15, 17).", ai=ai),
         )
     try:
         gs1_date(value)
     except GS1Error as error:
         raise GS1Error(
             element.field,
-            f"{element.label_vi.capitalize()} (AI {ai}): {error.message}",
-            f"{element.label_en.capitalize()} (AI {ai}): {error.message_en}",
+            N_("%(name)s (AI %(ai)s): %(reason)s", name=element.title, ai=ai, reason=error.text),
         ) from None
     return value
 
@@ -352,9 +355,10 @@ def _decode_segment(raw: str) -> str:
     bad = _BAD_PERCENT_ESCAPE.search(raw)
     if bad:
         raise _path_error(
-            f"Đường dẫn có mã hoá phần trăm sai: “{raw[bad.start() : bad.start() + 3]}” "
-            "(dấu “%” phải được viết là %25).",
-            f"Bad percent-encoding in the path: {raw[bad.start() : bad.start() + 3]!r}.",
+            N_(
+                "Đường dẫn có mã hoá phần trăm sai: “%(escape)s” (dấu “%%” phải được viết là %%25).",
+                escape=raw[bad.start() : bad.start() + 3],
+            )
         )
     # Invalid UTF-8 becomes U+FFFD, which the set-82 check then names with its position.
     return unquote(raw, errors="replace")
@@ -363,31 +367,33 @@ def _decode_segment(raw: str) -> str:
 def _validate_set_82(value: str, element: _Element) -> str:
     if 0 < len(value) <= QUALIFIER_MAX_LENGTH and SET_82.issuperset(value):
         return value  # valid: the checks below only find out what to say
-    label = element.label_vi.capitalize()
     if not value:
-        raise GS1Error(
-            element.field,
-            f"{label} không được để trống.",
-            f"The {element.label_en} is empty.",
-        )
+        raise GS1Error(element.field, N_("%(name)s không được để trống.", name=element.title))
     if len(value) > QUALIFIER_MAX_LENGTH:
         raise GS1Error(
             element.field,
-            f"{label} dài tối đa {QUALIFIER_MAX_LENGTH} ký tự (đang có {len(value)}).",
-            f"The {element.label_en} has at most {QUALIFIER_MAX_LENGTH} characters "
-            f"(got {len(value)}).",
+            N_(
+                "%(name)s dài tối đa %(most)s ký tự (đang có %(length)s).",
+                name=element.title,
+                most=QUALIFIER_MAX_LENGTH,
+                length=len(value),
+            ),
         )
     for position, char in enumerate(value, start=1):
         if char not in SET_82:
             raise GS1Error(
                 element.field,
-                f"{label} có ký tự không hợp lệ {show_char(char)} ở vị trí {position}; "
-                f"{_SET_82_HINT}.",
-                f"The {element.label_en} has {char!r} at position {position}, which is not "
-                "in GS1 character set 82.",
+                N_(
+                    "%(name)s có ký tự không hợp lệ %(char)s ở vị trí %(position)s; chỉ được dùng "
+                    "chữ cái không dấu (A–Z, a–z), chữ số và các ký hiệu "
+                    "! \" %% & ' ( ) * + , - . / : ; < = > ? _.",
+                    name=element.title,
+                    char=show_char(char),
+                    position=position,
+                ),
             )
     return value
 
 
-def _path_error(message: str, message_en: str) -> GS1Error:
-    return GS1Error("path", message, message_en)
+def _path_error(text: Text) -> GS1Error:
+    return GS1Error("path", text)

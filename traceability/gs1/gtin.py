@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import lru_cache
 
-from traceability.gs1.errors import GS1Error, show_char
+from traceability.gs1.errors import N_, GS1Error, show_char
 
 GTIN_LENGTHS = (8, 12, 13, 14)
 VIETNAM_GS1_PREFIX = "893"
@@ -15,11 +15,7 @@ COMPANY_PREFIX_LENGTHS = range(7, 11)
 def check_digit(body: str) -> str:
     """Return the GS1 mod-10 check digit of ``body``: a GTIN, GLN or SSCC minus its last digit."""
     if not body or not body.isascii() or not body.isdigit():
-        raise GS1Error(
-            "gtin",
-            "Phần thân của mã chỉ được gồm chữ số.",
-            "The code body must contain digits only.",
-        )
+        raise GS1Error("gtin", N_("Phần thân của mã chỉ được gồm chữ số."))
     # Weights alternate 3, 1, 3, ... starting from the digit next to the check digit.
     total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
     return str(-total % 10)
@@ -35,27 +31,26 @@ def normalize_gtin(value: str) -> str:
     """
     gtin = value
     if not gtin:
-        raise GS1Error("gtin", "Chưa nhập GTIN.", "The GTIN is empty.")
+        raise GS1Error("gtin", N_("Chưa nhập GTIN."))
     for position, char in enumerate(gtin, start=1):
         if not ("0" <= char <= "9"):
             raise GS1Error(
                 "gtin",
-                f"GTIN chỉ được gồm chữ số; ký tự {show_char(char)} ở vị trí {position} "
-                "không hợp lệ.",
-                f"A GTIN has digits only; {char!r} at position {position} is not allowed.",
+                N_(
+                    "GTIN chỉ được gồm chữ số; ký tự %(char)s ở vị trí %(position)s không hợp lệ.",
+                    char=show_char(char),
+                    position=position,
+                ),
             )
     if len(gtin) not in GTIN_LENGTHS:
         raise GS1Error(
             "gtin",
-            f"GTIN phải có 8, 12, 13 hoặc 14 chữ số (đang có {len(gtin)}).",
-            f"A GTIN has 8, 12, 13 or 14 digits (got {len(gtin)}).",
+            N_("GTIN phải có 8, 12, 13 hoặc 14 chữ số (đang có %(length)s).", length=len(gtin)),
         )
     expected = check_digit(gtin[:-1])
     if gtin[-1] != expected:
         raise GS1Error(
-            "gtin",
-            f"Số kiểm tra của GTIN không đúng (phải là {expected}).",
-            f"Wrong GTIN check digit (expected {expected}).",
+            "gtin", N_("Số kiểm tra của GTIN không đúng (phải là %(expected)s).", expected=expected)
         )
     return gtin.zfill(14)
 
@@ -81,22 +76,13 @@ def validate_company_prefix(prefix: str) -> str:
     """Validate a GS1 Vietnam company prefix (893 followed by 4 to 7 digits) and return it."""
     value = prefix
     if not value.isascii() or not value.isdigit():
-        raise GS1Error(
-            "company_prefix",
-            "Mã doanh nghiệp GS1 chỉ được gồm chữ số.",
-            "A GS1 company prefix has digits only.",
-        )
+        raise GS1Error("company_prefix", N_("Mã doanh nghiệp GS1 chỉ được gồm chữ số."))
     if not value.startswith(VIETNAM_GS1_PREFIX):
-        raise GS1Error(
-            "company_prefix",
-            "Mã doanh nghiệp GS1 Việt Nam phải bắt đầu bằng 893.",
-            "A GS1 Vietnam company prefix starts with 893.",
-        )
+        raise GS1Error("company_prefix", N_("Mã doanh nghiệp GS1 Việt Nam phải bắt đầu bằng 893."))
     if len(value) not in COMPANY_PREFIX_LENGTHS:
         raise GS1Error(
             "company_prefix",
-            f"Mã doanh nghiệp GS1 phải có từ 7 đến 10 chữ số (đang có {len(value)}).",
-            f"A GS1 company prefix has 7 to 10 digits (got {len(value)}).",
+            N_("Mã doanh nghiệp GS1 phải có từ 7 đến 10 chữ số (đang có %(length)s).", length=len(value)),
         )
     return value
 
@@ -116,10 +102,13 @@ def make_gtin13(prefix: str, item_reference: int) -> str:
     if not 0 <= item_reference < capacity:
         raise GS1Error(
             "item_reference",
-            f"Số tham chiếu sản phẩm phải từ 0 đến {capacity - 1}: mã doanh nghiệp "
-            f"{prefix} chỉ đánh số được {capacity} sản phẩm.",
-            f"The item reference must be 0 to {capacity - 1}: company prefix {prefix} "
-            f"numbers only {capacity} items.",
+            N_(
+                "Số tham chiếu sản phẩm phải từ 0 đến %(last)s: mã doanh nghiệp %(prefix)s chỉ "
+                "đánh số được %(capacity)s sản phẩm.",
+                last=capacity - 1,
+                prefix=prefix,
+                capacity=capacity,
+            ),
         )
     body = prefix + str(item_reference).zfill(12 - len(prefix))
     return body + check_digit(body)
@@ -134,8 +123,10 @@ def next_free_item_reference(prefix: str, used: Iterable[int]) -> int:
             return candidate
     raise GS1Error(
         "company_prefix",
-        f"Mã doanh nghiệp {prefix} đã dùng hết {capacity} mã sản phẩm; "
-        "cần đăng ký thêm mã doanh nghiệp với GS1 Việt Nam.",
-        f"Company prefix {prefix} has used all {capacity} item references; "
-        "register another prefix with GS1 Vietnam.",
+        N_(
+            "Mã doanh nghiệp %(prefix)s đã dùng hết %(capacity)s mã sản phẩm; cần đăng ký thêm "
+            "mã doanh nghiệp với GS1 Việt Nam.",
+            prefix=prefix,
+            capacity=capacity,
+        ),
     )

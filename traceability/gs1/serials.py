@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterator, Mapping
 
 from traceability.gs1.digital_link import QUALIFIER_MAX_LENGTH, validate_lot, validate_trace_code
-from traceability.gs1.errors import GS1Error
+from traceability.gs1.errors import N_, GS1Error
 from traceability.gs1.gtin import is_valid_gtin, normalize_gtin
 
 TAG_LENGTH = 6
@@ -61,10 +61,11 @@ class SerialSigner:
         if match is None or len(serial) > QUALIFIER_MAX_LENGTH:
             raise GS1Error(
                 "serial",
-                "Số sê-ri không đúng định dạng: phải là số thứ tự (không bắt đầu bằng 0) "
-                f"rồi đến {TAG_LENGTH} ký tự kiểm tra (chữ in hoa A–Z hoặc số 2–7).",
-                "Malformed serial: expected an index without leading zeros followed by "
-                f"{TAG_LENGTH} check characters (A-Z, 2-7).",
+                N_(
+                    "Số sê-ri không đúng định dạng: phải là số thứ tự (không bắt đầu bằng 0) "
+                    "rồi đến %(length)s ký tự kiểm tra (chữ in hoa A–Z hoặc số 2–7).",
+                    length=TAG_LENGTH,
+                ),
             )
         return int(match.group(1)), match.group(2)
 
@@ -119,11 +120,7 @@ def iter_serials(
     """
     last_index = first_index + count - 1
     if first_index < 1 or count < 0 or last_index > MAX_INDEX:
-        raise GS1Error(
-            "serial",
-            f"Số thứ tự tem phải từ 1 đến {MAX_INDEX}.",
-            f"Label indexes run from 1 to {MAX_INDEX}.",
-        )
+        raise GS1Error("serial", N_("Số thứ tự tem phải từ 1 đến %(last)s.", last=MAX_INDEX))
     # HMAC over the shared "{subject}\x1f{lot}\x1f" prefix once; each unit only copies the
     # state and adds its index, which keeps 100,000-label runs fast.
     prefix = _keyed_prefix(signer._key(version), subject, lot)

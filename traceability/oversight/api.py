@@ -68,7 +68,6 @@ class Certificates(MethodView):
         user = api_user()
         product = services.get_product_for(user, data.pop("product_id"))
         cert = services.register(user, product, data)
-        db.session.commit()
         return cert
 
 
@@ -93,7 +92,6 @@ class ReEvaluation(MethodView):
         user = api_user()
         old = services.get_certificate_for(user, certificate_id)
         new = services.re_evaluate(user, old, data)
-        db.session.commit()
         return new
 
 
@@ -106,7 +104,6 @@ class Revocation(MethodView):
         user = api_user()
         cert = services.get_certificate_for(user, certificate_id)
         cert = services.revoke(user, cert, data)
-        db.session.commit()
         return cert
 
 
@@ -135,7 +132,6 @@ class Inspections(MethodView):
     def post(self, data: dict):
         """Record an inspection: checklist, findings, outcome, and on a violation a proposal to revoke"""
         inspection = services.create_inspection(api_user(), data)
-        db.session.commit()
         return inspection
 
 
@@ -157,7 +153,6 @@ class InspectionPhotos(MethodView):
         inspection = services.get_inspection_for(user, inspection_id)
         path = save_photo(files["photo"])
         services.add_inspection_photos(user, inspection, [path])
-        db.session.commit()
         return inspection
 
 
@@ -177,7 +172,6 @@ class ProposalDismissal(MethodView):
         user = api_user()
         inspection = services.get_inspection_for(user, inspection_id)
         services.dismiss_proposal(user, inspection)
-        db.session.commit()
         return inspection
 
 
@@ -200,7 +194,6 @@ class CounterfeitReportStatus(MethodView):
         """Mark a counterfeit report as being investigated or closed"""
         report = get_or_404(CounterfeitReport, report_id, _("phản ánh"))
         services.set_report_status(api_user(), report, data["status"].value)
-        db.session.commit()
         return {"status": report.status}
 
 
@@ -225,7 +218,8 @@ class SendDue(MethodView):
         from ..accounts.permissions import require_role
 
         require_role(api_user(), (Role.ADMIN,))
-        db.session.commit()
+        # Not one transaction: send_due commits each notice's claim before its SMTP send and
+        # each result after it, so that no notice is sent twice.
         return mail.send_due().as_dict()
 
 
@@ -238,7 +232,6 @@ class NoticeRetry(MethodView):
         notice = get_or_404(ExpiryNotice, notice_id, _("thông báo"))
         services.require(user, Action.CERTIFY, notice.certificate.product.producer)
         mail.requeue(notice)
-        db.session.commit()
         return notice
 
 
@@ -343,7 +336,7 @@ class ImportDryRun(MethodView):
         """Check a register file and list every row's problems; nothing is written"""
         upload = files["file"]
         report = imports.dry_run(api_user(), upload.filename or "", _read(upload))
-        db.session.rollback()
+        db.session.rollback()  # a dry run writes nothing, whatever its checks may have flushed
         return _import_result(report)
 
 
@@ -355,7 +348,6 @@ class Imports(MethodView):
         """Import a register file in one transaction: every row or none (422 lists the rows' problems)"""
         upload = files["file"]
         report = imports.run_import(api_user(), upload.filename or "", _read(upload))
-        db.session.commit()
         return _import_result(report)
 
 

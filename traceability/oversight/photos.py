@@ -1,12 +1,11 @@
-"""Inspection photos: checked, shrunk and re-encoded as JPEG under the upload folder."""
+"""Inspection photos: checked, shrunk and re-encoded as JPEG in the media storage."""
 from __future__ import annotations
 
-import os
+import io
 import uuid
 from typing import Any
 
-from flask import current_app
-
+from .. import storage
 from ..errors import field_error
 
 MAX_SIDE = 1600
@@ -14,7 +13,7 @@ SUBDIR = "inspections"
 
 
 def save_photo(upload: Any, field: str = "photo") -> str:
-    """Return the path relative to UPLOAD_FOLDER. Re-encoding drops EXIF (GPS, camera)."""
+    """Return the photo's name in the media storage. Re-encoding drops EXIF (GPS, camera)."""
     from PIL import Image, UnidentifiedImageError
 
     try:
@@ -25,16 +24,19 @@ def save_photo(upload: Any, field: str = "photo") -> str:
             rgb = image.convert("RGB")
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
         raise field_error(field, "Tệp tải lên không phải là ảnh đọc được.") from None
-    folder = os.path.join(current_app.config["UPLOAD_FOLDER"], SUBDIR)
-    os.makedirs(folder, exist_ok=True)
-    name = f"{uuid.uuid4().hex}.jpg"
-    rgb.save(os.path.join(folder, name), "JPEG", quality=82)
-    return f"{SUBDIR}/{name}"
+    out = io.BytesIO()
+    rgb.save(out, "JPEG", quality=82)
+    name = f"{SUBDIR}/{uuid.uuid4().hex}.jpg"
+    storage.media().put(name, out.getvalue())
+    return name
 
 
-def photo_path(relative: str) -> str | None:
-    """The absolute path of a stored photo, or None for anything outside the folder."""
-    if not relative.startswith(SUBDIR + "/") or ".." in relative:
+def read_photo(name: str) -> bytes | None:
+    """A stored photo's bytes, or None for a missing one or anything that is not a photo."""
+    if not name.startswith(SUBDIR + "/"):
         return None
-    path = os.path.join(current_app.config["UPLOAD_FOLDER"], relative)
-    return path if os.path.isfile(path) else None
+    try:
+        with storage.media().open(name) as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None

@@ -3,9 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable
 from datetime import date
-from functools import wraps
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,7 +11,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -23,19 +20,20 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from werkzeug.routing import BuildError
 
+from .. import storage
 from ..accounts.models import Role, User
 from ..accounts.permissions import Action, can, region_scope
 from ..accounts.services import HANDOVER_STATUS_LABELS, HandoverStatus
 from ..clock import local_today
-from ..errors import DomainError, Forbidden, InvalidState, NotFound, ValidationFailed
+from ..errors import Forbidden, InvalidState, NotFound, ValidationFailed
 from ..extensions import db
 from ..registry.models import Producer, Product, Region
 from ..registry.services import current_certificate
 from ..registry.status import in_force
 from ..resolver.models import CounterfeitReport
 from ..services_common import get_or_404
+from ..web import form_error, signed_in
 from . import charts, imports, mail, reports, services
 from .forms import (
     ActionForm,
@@ -49,7 +47,7 @@ from .forms import (
     choices,
 )
 from .models import ExpiryNotice, Inspection, NoticeStatus
-from .photos import photo_path, save_photo
+from .photos import read_photo, save_photo
 
 blp = Blueprint("oversight", __name__)
 
@@ -60,38 +58,9 @@ def _user() -> User:
     return current_user._get_current_object()  # type: ignore[no-any-return]
 
 
-def signed_in(roles: tuple[Role, ...]) -> Callable:
-    """Send anonymous visitors to the sign-in page; other roles get 403."""
-    def decorator(view: Callable) -> Callable:
-        @wraps(view)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if not current_user.is_authenticated:
-                try:
-                    return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
-                except BuildError:
-                    abort(401)
-            if current_user.role not in roles:
-                raise Forbidden(_("Trang này dành cho cán bộ quản lý OCOP và kiểm tra viên."))
-            return view(*args, **kwargs)
-        return wrapper
-    return decorator
-
-
-OFFICERS = (Role.OFFICER, Role.ADMIN)
-INSPECTORS = (Role.INSPECTOR, Role.OFFICER, Role.ADMIN)
-
-
-def _form_error(form: Any, exc: DomainError) -> None:
-    """Put a service's field errors on the form fields; the rest goes on top of the form."""
-    db.session.rollback()
-    placed = False
-    for name, messages in (exc.errors or {}).items():
-        field = getattr(form, name, None)
-        if field is not None and hasattr(field, "errors"):
-            field.errors = list(field.errors) + list(messages if isinstance(messages, list) else [messages])
-            placed = True
-    if not placed:
-        form.form_errors.append(exc.message)
+STAFF_ONLY = _l("Trang này dành cho cán bộ quản lý OCOP và kiểm tra viên.")
+officers_only = signed_in(Role.OFFICER, Role.ADMIN, refusal=STAFF_ONLY)
+inspectors_only = signed_in(Role.INSPECTOR, Role.OFFICER, Role.ADMIN, refusal=STAFF_ONLY)
 
 
 def _scope_regions(user: User) -> list[Region]:
@@ -111,7 +80,7 @@ def _labels() -> dict[str, Any]:
 # --- officer: dashboard ------------------------------------------------------------------------
 
 @blp.get("/officer/")
-@signed_in(OFFICERS)
+@officers_only
 def dashboard():
     user = _user()
     region_id = request.args.get("region_id", type=int)
@@ -146,7 +115,7 @@ BUCKET_TITLES = {"expiring_90": _l("Hết hạn trong 90 ngày"), "expiring_30":
 
 
 @blp.get("/officer/certificates")
-@signed_in(OFFICERS)
+@officers_only
 def follow_up():
     bucket = request.args.get("bucket", "expiring_90")
     if bucket not in services.FOLLOW_UP_BUCKETS:
@@ -157,7 +126,7 @@ def follow_up():
 
 
 @blp.get("/officer/products")
-@signed_in(OFFICERS)
+@officers_only
 def products():
     q = (request.args.get("q") or "").strip()[:100]
     found = services.officer_products(_user(), q or None)
@@ -178,13 +147,13 @@ def _product_page(product: Product, form: CertificateForm | None = None, status:
 
 
 @blp.get("/officer/products/<int:product_id>")
-@signed_in(OFFICERS)
+@officers_only
 def product(product_id: int):
     return _product_page(services.get_product_for(_user(), product_id))
 
 
 @blp.post("/officer/products/<int:product_id>/certificates")
-@signed_in(OFFICERS)
+@officers_only
 def register_certificate(product_id: int):
     user = _user()
     product = services.get_product_for(user, product_id)
@@ -193,16 +162,15 @@ def register_certificate(product_id: int):
         try:
             services.register(user, product, form.data_dict())
         except (ValidationFailed, InvalidState) as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
-            db.session.commit()
             flash(_("Đã ghi giấy chứng nhận."), "ok")
             return redirect(url_for(".product", product_id=product.id))
     return _product_page(product, form, 422)
 
 
 @blp.route("/officer/certificates/<int:certificate_id>/re-evaluate", methods=["GET", "POST"])
-@signed_in(OFFICERS)
+@officers_only
 def re_evaluate(certificate_id: int):
     user = _user()
     cert = services.get_certificate_for(user, certificate_id, Action.CERTIFY)
@@ -212,9 +180,8 @@ def re_evaluate(certificate_id: int):
         try:
             services.re_evaluate(user, cert, form.data_dict())
         except (ValidationFailed, InvalidState) as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
-            db.session.commit()
             flash(_("Đã ghi kết quả đánh giá lại; giấy chứng nhận cũ được thay thế."), "ok")
             return redirect(url_for(".product", product_id=cert.product_id))
     status = 422 if request.method == "POST" else 200
@@ -222,7 +189,7 @@ def re_evaluate(certificate_id: int):
 
 
 @blp.route("/officer/certificates/<int:certificate_id>/revoke", methods=["GET", "POST"])
-@signed_in(OFFICERS)
+@officers_only
 def revoke(certificate_id: int):
     user = _user()
     cert = services.get_certificate_for(user, certificate_id, Action.CERTIFY)
@@ -232,9 +199,8 @@ def revoke(certificate_id: int):
             services.revoke(user, cert, {"decision_number": form.decision_number.data.strip(),
                                          "revoked_on": form.revoked_on.data, "reason": form.reason.data.strip()})
         except (ValidationFailed, InvalidState) as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
-            db.session.commit()
             flash(_("Đã thu hồi giấy chứng nhận. Trang truy xuất hiển thị ngay tình trạng mới."), "ok")
             return redirect(url_for(".product", product_id=cert.product_id))
     proposals = [i for i in services.revocation_proposals(user) if i.product_id == cert.product_id]
@@ -243,7 +209,7 @@ def revoke(certificate_id: int):
 
 
 @blp.get("/officer/certificates/<int:certificate_id>/notice.pdf")
-@signed_in(OFFICERS)
+@officers_only
 def notice_letter(certificate_id: int):
     cert = services.get_certificate_for(_user(), certificate_id, Action.CERTIFY)
     notice = db.session.scalar(sa.select(ExpiryNotice).where(ExpiryNotice.certificate_id == cert.id))
@@ -256,7 +222,7 @@ def notice_letter(certificate_id: int):
 # --- officer: notices and proposals ----------------------------------------------------------------
 
 @blp.get("/officer/notices")
-@signed_in(OFFICERS)
+@officers_only
 def notices():
     status = request.args.get("status") or None
     if status and status not in {s.value for s in NoticeStatus}:
@@ -267,7 +233,7 @@ def notices():
 
 
 @blp.post("/officer/notices/<int:notice_id>/retry")
-@signed_in(OFFICERS)
+@officers_only
 def retry_notice(notice_id: int):
     user = _user()
     notice = get_or_404(ExpiryNotice, notice_id, _("thông báo"))
@@ -275,26 +241,24 @@ def retry_notice(notice_id: int):
         raise Forbidden(_("Bạn không có quyền với thông báo này."))
     if ActionForm().validate_on_submit():
         mail.requeue(notice)
-        db.session.commit()
         flash(_("Thông báo sẽ được gửi lại trong lần chạy tới."), "ok")
     return redirect(url_for(".notices"))
 
 
 @blp.get("/officer/proposals")
-@signed_in(OFFICERS)
+@officers_only
 def proposals():
     return render_template("oversight/proposals.html", proposals=services.revocation_proposals(_user()),
                            form=ActionForm())
 
 
 @blp.post("/officer/inspections/<int:inspection_id>/dismiss")
-@signed_in(OFFICERS)
+@officers_only
 def dismiss_proposal(inspection_id: int):
     user = _user()
     inspection = services.get_inspection_for(user, inspection_id)
     if ActionForm().validate_on_submit():
         services.dismiss_proposal(user, inspection)
-        db.session.commit()
         flash(_("Đã đóng đề nghị thu hồi."), "ok")
     return redirect(url_for(".proposals"))
 
@@ -302,7 +266,7 @@ def dismiss_proposal(inspection_id: int):
 # --- officer: periodic report ------------------------------------------------------------------------
 
 @blp.get("/officer/reports")
-@signed_in(OFFICERS)
+@officers_only
 def report_form():
     user = _user()
     today = local_today()
@@ -315,7 +279,7 @@ def report_form():
         try:
             report = reports.periodic_report(user, form.start.data, form.end.data, region_id)
         except ValidationFailed as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             stem = f"bao-cao-ocop-{report.start:%Y%m%d}-{report.end:%Y%m%d}"
             if form.format.data == "csv":
@@ -329,14 +293,8 @@ def report_form():
 
 # --- officer: imports -----------------------------------------------------------------------------------
 
-def _import_folder() -> str:
-    folder = os.path.join(current_app.config["UPLOAD_FOLDER"], "imports")
-    os.makedirs(folder, exist_ok=True)
-    return folder
-
-
 @blp.get("/officer/imports/template.<fmt>")
-@signed_in(OFFICERS)
+@officers_only
 def import_template(fmt: str):
     if fmt == "xlsx":
         body, mimetype = imports.template_xlsx(), XLSX
@@ -349,7 +307,7 @@ def import_template(fmt: str):
 
 
 @blp.route("/officer/imports", methods=["GET", "POST"])
-@signed_in(OFFICERS)
+@officers_only
 def import_upload():
     """Step 1: upload and dry run. The file is kept under its SHA-256 for step 2."""
     form = ImportForm()
@@ -361,47 +319,46 @@ def import_upload():
         try:
             report = imports.dry_run(_user(), filename, content)
         except ValidationFailed as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
+            # A dry run writes nothing, whatever its checks may have flushed.
             db.session.rollback()
             token = hashlib.sha256(content).hexdigest()
-            with open(os.path.join(_import_folder(), token), "wb") as fh:
-                fh.write(content)
+            storage.staging().put(token, content)
             confirm = ImportConfirmForm(token=token, filename=filename)
     status = 422 if request.method == "POST" and (form.errors or form.form_errors) else 200
     return render_template("oversight/imports.html", form=form, report=report, confirm=confirm), status
 
 
 @blp.post("/officer/imports/confirm")
-@signed_in(OFFICERS)
+@officers_only
 def import_confirm():
     """Step 2: import the checked file in one transaction."""
     form = ImportConfirmForm()
     if not form.validate_on_submit() or not all(c in "0123456789abcdef" for c in form.token.data) \
             or len(form.token.data) != 64:
         abort(400)
-    path = os.path.join(_import_folder(), form.token.data)
-    if not os.path.isfile(path):
-        raise NotFound(_("Tệp đã hết hạn; hãy tải lên lại."))
-    with open(path, "rb") as fh:
-        content = fh.read()
+    staged = storage.staging()
+    try:
+        with staged.open(form.token.data) as fh:
+            content = fh.read()
+    except FileNotFoundError:
+        raise NotFound(_("Tệp đã hết hạn; hãy tải lên lại.")) from None
     try:
         report = imports.run_import(_user(), form.filename.data, content)
     except ValidationFailed as exc:
-        db.session.rollback()
+        db.session.rollback()  # the refused import, before the file is checked again
         report = imports.dry_run(_user(), form.filename.data, content)
-        db.session.rollback()
         return render_template("oversight/imports.html", form=ImportForm(), report=report, confirm=None,
                                failed=exc.message), 422
-    db.session.commit()
-    os.remove(path)
+    staged.delete(form.token.data)
     return render_template("oversight/import_done.html", report=report)
 
 
 # --- inspector -----------------------------------------------------------------------------------------
 
 @blp.get("/inspector/")
-@signed_in(INSPECTORS)
+@inspectors_only
 def inspector_home():
     user = _user()
     status = request.args.get("status") or None
@@ -414,19 +371,18 @@ def inspector_home():
 
 
 @blp.post("/inspector/reports/<int:report_id>/status")
-@signed_in(INSPECTORS)
+@inspectors_only
 def report_status(report_id: int):
     form = ReportStatusForm()
     report = get_or_404(CounterfeitReport, report_id, _("phản ánh"))
     if form.validate_on_submit():
         services.set_report_status(_user(), report, form.status.data)
-        db.session.commit()
         flash(_("Đã cập nhật trạng thái phản ánh."), "ok")
     return redirect(url_for(".inspector_home"))
 
 
 @blp.get("/inspector/products")
-@signed_in(INSPECTORS)
+@inspectors_only
 def inspector_products():
     user = _user()
     q = (request.args.get("q") or "").strip()[:100]
@@ -438,7 +394,7 @@ def inspector_products():
 
 
 @blp.route("/oversight/inspections/new", methods=["GET", "POST"])
-@signed_in(INSPECTORS)
+@inspectors_only
 def new_inspection():
     """The trace page's inspector button lands here with ?product_id=…&code=…."""
     user = _user()
@@ -465,9 +421,8 @@ def new_inspection():
             data["photos"] = [save_photo(f, "photos") for f in (form.photos.data or []) if f and f.filename]
             inspection = services.create_inspection(user, data)
         except (ValidationFailed, InvalidState) as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
-            db.session.commit()
             flash(_("Đã lưu biên bản kiểm tra."), "ok")
             return redirect(url_for(".inspection", inspection_id=inspection.id))
     status = 422 if request.method == "POST" else 200
@@ -476,21 +431,19 @@ def new_inspection():
 
 
 @blp.get("/inspector/inspections/<int:inspection_id>")
-@signed_in(INSPECTORS)
+@inspectors_only
 def inspection(inspection_id: int):
     return render_template("oversight/inspection.html",
                            inspection=services.get_inspection_for(_user(), inspection_id))
 
 
 @blp.get("/inspector/inspections/<int:inspection_id>/photos/<path:name>")
-@signed_in(INSPECTORS)
+@inspectors_only
 def inspection_photo(inspection_id: int, name: str):
     inspection_row: Inspection = services.get_inspection_for(_user(), inspection_id)
     if name not in (inspection_row.photos or []):
         abort(404)
-    path = photo_path(name)
-    if path is None:
+    body = read_photo(name)  # a resized JPEG: small enough to answer from memory
+    if body is None:
         abort(404)
-    with open(path, "rb") as fh:  # a resized JPEG: small enough to answer from memory
-        body = fh.read()
     return Response(body, mimetype="image/jpeg", headers={"Cache-Control": "private, no-store"})

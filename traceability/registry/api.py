@@ -9,7 +9,6 @@ from flask_babel import gettext as _
 from flask_smorest import Blueprint
 
 from ..clock import local_today
-from ..extensions import db
 from ..pagination import paginate_select
 from ..services_common import get_or_404
 from .models import Certificate, Producer, Product, Region
@@ -86,7 +85,6 @@ class Producers(MethodView):
         from ..accounts.auth import api_user
 
         producer = create_producer(api_user(), data)
-        db.session.commit()
         return producer
 
 
@@ -105,7 +103,6 @@ class ProducerById(MethodView):
 
         user = api_user()
         producer = update_producer(user, get_or_404(Producer, producer_id, _("chủ thể")), data)
-        db.session.commit()
         return producer
 
 
@@ -119,7 +116,6 @@ class ProducerProducts(MethodView):
 
         user = api_user()
         product = create_product(user, get_or_404(Producer, producer_id, _("chủ thể")), data)
-        db.session.commit()
         return product
 
 
@@ -155,7 +151,6 @@ class ProductById(MethodView):
 
         user = api_user()
         product = update_product(user, get_or_404(Product, product_id, _("sản phẩm")), data)
-        db.session.commit()
         return product
 
 

@@ -1,0 +1,106 @@
+"""Where uploaded files live: one small interface, built at start-up, and a local folder behind it.
+
+Two stores: `media` (photos and documents, served at /media/…; UPLOAD_FOLDER) and `staging`
+(import files kept between the dry run and the import, found by their token from any worker;
+UPLOAD_FOLDER/imports). Several hosts need a folder they all mount, or another implementation
+of `FileStorage`; nothing keeps a file in a process's memory or in a per-process temporary path.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import BinaryIO, Protocol
+
+from flask import Flask, current_app
+
+
+class FileStorage(Protocol):
+    """Files by name: relative, "/"-separated, no part empty or starting with "."."""
+
+    def put(self, name: str, data: bytes) -> None:
+        """Store `data` under `name` in one step: a reader sees the whole file or none."""
+
+    def open(self, name: str) -> BinaryIO:
+        """The file for reading; FileNotFoundError when there is none (or the name is invalid)."""
+
+    def exists(self, name: str) -> bool: ...
+
+    def delete(self, name: str) -> None:
+        """Remove the file; a missing file is not an error."""
+
+    def local_path(self, name: str) -> str | None:
+        """The file's path on this host, for the web server to send, or None when absent."""
+
+
+class LocalFolderStorage:
+    """Files under one folder of the local file system (shared between the workers of a host,
+    and between hosts when the folder is a shared mount). The folder is made on first write."""
+
+    def __init__(self, root: str) -> None:
+        self.root = os.path.abspath(root)
+
+    def __repr__(self) -> str:
+        return f"LocalFolderStorage({self.root!r})"
+
+    def _path(self, name: str) -> str | None:
+        parts = name.split("/")
+        # No way out of the folder, and no way to the hidden files of a write in progress.
+        if "\\" in name or "\x00" in name or any(not p or p.startswith(".") for p in parts):
+            return None
+        return os.path.join(self.root, *parts)
+
+    def put(self, name: str, data: bytes) -> None:
+        path = self._path(name)
+        if path is None:
+            raise ValueError(f"not a storage name: {name!r}")
+        folder = os.path.dirname(path)
+        os.makedirs(folder, exist_ok=True)
+        # Written beside its final place, then renamed: atomic on one file system.
+        fd, partial = tempfile.mkstemp(dir=folder, prefix=".partial-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(partial, path)
+        except BaseException:
+            if os.path.exists(partial):
+                os.unlink(partial)
+            raise
+
+    def open(self, name: str) -> BinaryIO:
+        path = self._path(name)
+        if path is None or not os.path.isfile(path):
+            raise FileNotFoundError(name)
+        return open(path, "rb")
+
+    def exists(self, name: str) -> bool:
+        path = self._path(name)
+        return path is not None and os.path.isfile(path)
+
+    def delete(self, name: str) -> None:
+        path = self._path(name)
+        if path is not None and os.path.isfile(path):
+            os.remove(path)
+
+    def local_path(self, name: str) -> str | None:
+        path = self._path(name)
+        return path if path is not None and os.path.isfile(path) else None
+
+
+def local_stores(folder: str) -> dict[str, FileStorage]:
+    """Both stores under one local folder (staged imports in its `imports` subfolder)."""
+    return {"media": LocalFolderStorage(folder),
+            "staging": LocalFolderStorage(os.path.join(folder, "imports"))}
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["storage"] = local_stores(app.config["UPLOAD_FOLDER"])
+
+
+def media() -> FileStorage:
+    """Uploaded photos and documents."""
+    return current_app.extensions["storage"]["media"]  # type: ignore[no-any-return]
+
+
+def staging() -> FileStorage:
+    """Import files between their dry run and their import."""
+    return current_app.extensions["storage"]["staging"]  # type: ignore[no-any-return]
