@@ -16,16 +16,16 @@ from flask_babel import gettext as _
 from ..accounts.models import User
 from ..accounts.permissions import Action, can
 from ..clock import local_today
-from ..errors import DomainError, ValidationFailed, field_error
+from ..errors import DomainError, ValidationFailed
 from ..extensions import db
 from ..registry.models import Certificate, Producer, ProducerKind, Product, ProductGroup, Region
 from ..registry.services import create_producer, create_product, current_certificate, validate_tax_code
 from ..registry.status import VALIDITY_MONTHS
 from ..services_common import savepoint
+from ..text import CONTROL_MESSAGE, has_control_characters
 from .mail import _region_names
 from .services import GROUP_LABELS, default_issuer, re_evaluate, register, require_officer
-
-MAX_ROWS = 5000
+from .sheets import Row, read_table
 
 # (key, Vietnamese heading, required). The headings are the file format, so they stay
 # Vietnamese whatever the reader's language.
@@ -107,41 +107,6 @@ class ImportReport:
         return errors
 
 
-# --- reading ------------------------------------------------------------------------------
-
-def read_table(filename: str, content: bytes) -> tuple[list[Any], list[list[Any]]]:
-    name = (filename or "").lower()
-    if name.endswith(".xlsx"):
-        return _read_xlsx(content)
-    if name.endswith(".csv") or name.endswith(".txt"):
-        return _read_csv(content)
-    raise field_error("file", _("Chỉ nhận tệp .xlsx hoặc .csv."))
-
-
-def _read_xlsx(content: bytes) -> tuple[list[Any], list[list[Any]]]:
-    from openpyxl import load_workbook
-
-    try:
-        wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many kinds (zip, xml, key) for a damaged file
-        raise field_error("file", _("Không đọc được tệp Excel (.xlsx): tệp hỏng hoặc sai định dạng.")) from None
-    ws = wb.worksheets[0]
-    rows = [list(r) for r in ws.iter_rows(values_only=True)]
-    wb.close()
-    return (rows[0] if rows else []), rows[1:]
-
-
-def _read_csv(content: bytes) -> tuple[list[Any], list[list[Any]]]:
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise field_error("file", _("Tệp CSV phải được lưu với bảng mã UTF-8.")) from None
-    first = text.split("\n", 1)[0]
-    delimiter = ";" if first.count(";") > first.count(",") else ","
-    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
-    return (rows[0] if rows else []), rows[1:]
-
-
 # --- checking -------------------------------------------------------------------------------
 
 def _text(value: Any) -> str:
@@ -205,7 +170,7 @@ def _find_region(raw: str) -> Region | None:
     return matches[0] if len(matches) == 1 else None
 
 
-def check_rows(user: User, headings: list[Any], rows: list[list[Any]]) -> ImportReport:
+def check_rows(user: User, headings: list[Any], rows: list[Row]) -> ImportReport:
     """Read every row into the services' terms; what the services decide is left to them."""
     report = ImportReport(rows=[])
     keys = [_heading_key(h) for h in headings]
@@ -213,16 +178,11 @@ def check_rows(user: User, headings: list[Any], rows: list[list[Any]]) -> Import
     if missing:
         report.file_errors.append(_("Thiếu cột: %(columns)s. Hãy dùng tệp mẫu.", columns=", ".join(missing)))
         return report
-    data_rows = [(i, r) for i, r in enumerate(rows, start=2) if any(_text(v) for v in r)]
-    if not data_rows:
+    if not rows:
         report.file_errors.append(_("Tệp không có dòng dữ liệu nào."))
         return report
-    if len(data_rows) > MAX_ROWS:
-        report.file_errors.append(_("Tệp có %(rows)s dòng; mỗi lần nhập tối đa %(max)s dòng.",
-                                    rows=len(data_rows), max=MAX_ROWS))
-        return report
     seen: dict[tuple[str, str, str], int] = {}
-    for number, raw in data_rows:
+    for number, raw in rows:
         values = {key: raw[i] if i < len(raw) else None for i, key in enumerate(keys) if key}
         result = RowResult(number=number, values={k: _text(v) if not isinstance(v, (date, datetime))
                                                   else v for k, v in values.items()})
@@ -245,6 +205,8 @@ def _check_row(user: User, result: RowResult, values: dict[str, Any]) -> None:
     for key, heading, required in COLUMNS:
         if required and not text.get(key) and not isinstance(values.get(key), (date, datetime)):
             errors.append(_("Thiếu «%(column)s».", column=heading))
+        if has_control_characters(text.get(key, "")):
+            errors.append(_("«%(column)s»: %(problem)s", column=heading, problem=CONTROL_MESSAGE))
     if errors:
         return
     clean: dict[str, Any] = {"producer_name": text["producer_name"][:200],
