@@ -8,6 +8,7 @@ of `FileStorage`; nothing keeps a file in a process's memory or in a per-process
 """
 from __future__ import annotations
 
+import glob
 import os
 import tempfile
 from collections.abc import Iterator
@@ -34,6 +35,10 @@ class FileStorage(Protocol):
 
     def delete(self, name: str) -> None:
         """Remove the file; a missing file is not an error."""
+
+    def delete_unfinished(self, name: str) -> None:
+        """Remove what a writer of `name` left when its process died before finishing; call it
+        only when no live writer of that name can exist."""
 
     def local_path(self, name: str) -> str | None:
         """The file's path on this host, for the web server to send, or None when absent."""
@@ -68,7 +73,7 @@ class LocalFolderStorage:
         folder = os.path.dirname(path)
         os.makedirs(folder, exist_ok=True)
         # Written beside its final place, then renamed: atomic on one file system.
-        fd, partial = tempfile.mkstemp(dir=folder, prefix=".partial-")
+        fd, partial = tempfile.mkstemp(dir=folder, prefix=self._partial_prefix(path))
         try:
             with os.fdopen(fd, "wb") as handle:
                 yield handle
@@ -92,6 +97,18 @@ class LocalFolderStorage:
         path = self._path(name)
         if path is not None and os.path.isfile(path):
             os.remove(path)
+
+    def delete_unfinished(self, name: str) -> None:
+        path = self._path(name)
+        if path is None:
+            return
+        folder, prefix = os.path.dirname(path), self._partial_prefix(path)
+        for found in glob.glob(glob.escape(os.path.join(folder, prefix)) + "*"):
+            os.remove(found)
+
+    @staticmethod
+    def _partial_prefix(path: str) -> str:
+        return f".partial-{os.path.basename(path)}-"
 
     def local_path(self, name: str) -> str | None:
         path = self._path(name)

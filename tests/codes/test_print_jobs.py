@@ -251,16 +251,22 @@ def test_a_failed_render_is_marked_failed_with_its_reason(app, client, db, large
     assert _create(client, large_run.id, headers).get_json()["id"] != job_id
 
 
-def test_a_stale_job_is_reclaimed_once_and_its_old_runner_can_change_nothing(app, db, large_run,
-                                                                             owner):
+def test_a_stale_job_is_reclaimed_once_and_its_old_runner_can_change_nothing(
+        app, db, large_run, owner, small_limits):
     job = print_jobs.create_print_job(owner, large_run, fmt="csv", preset=None, ec=None)
     db.session.commit()
     job_id, first_token = print_jobs.claim_next()
     assert job_id == job.id and print_jobs.claim_next() is None  # running, heartbeat fresh
-    # The first runner's worker is killed: its heartbeat stops.
+    # The first runner's worker is killed mid-file: its heartbeat stops, its partial file stays.
+    killed = storage.generated().writer(f"{job.id}/{first_token}.csv")
+    killed.__enter__().write(b"url,product_name\n")
+    assert len(list((small_limits / str(job.id)).iterdir())) == 1
     db.session.execute(sa.update(PrintJob).values(heartbeat_at=utcnow() - timedelta(minutes=5)))
     db.session.commit()
     claims = [print_jobs.claim_next(), print_jobs.claim_next()]
+    assert not list((small_limits / str(job.id)).iterdir())  # the dead writer's file is gone
+    with pytest.raises(FileNotFoundError):  # the killed writer could not have finished it
+        killed.__exit__(None, None, None)
     assert claims[0] is not None and claims[0][0] == job.id and claims[1] is None
     second_token = claims[0][1]
     assert second_token != first_token and _job(db, job.id).attempts == 2
@@ -408,43 +414,38 @@ def test_gunicorn_workers_run_print_jobs_without_another_process(app, db, databa
                                                                  large_run, owner):
     """gunicorn.conf.py starts a runner in each worker after the fork: a queued job gets done
     and its file downloads from the workers, with no `flask print-jobs run` beside them."""
-    import os
-    import subprocess
-    import sys
     import time
     import urllib.request
-    from pathlib import Path
 
     from tests.conftest import SERIAL_KEYS
     from tests.factories import make_token
-    from tests.test_gunicorn import ROOT, _free_port
+    from tests.test_gunicorn import gunicorn
 
     urls = [label.url for label in iter_run_labels(large_run)]
     job = print_jobs.create_print_job(owner, large_run, fmt="csv", preset=None, ec=None)
     token = make_token(owner)
     db.session.commit()
-    port = _free_port()
-    env = {**os.environ, "APP_ENV": "development", "DATABASE_URL": database_url,
-           "SERIAL_KEYS": SERIAL_KEYS, "SERIAL_KEY_VERSION": "2",
-           "PUBLIC_BASE_URL": app.config["PUBLIC_BASE_URL"],
-           "GENERATED_FOLDER": str(tmp_path / "served"),
-           "RATELIMIT_STORAGE_URI": f"sqlite:///{tmp_path}/limits.sqlite3"}
-    server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "--workers", "2", "--bind",
-         f"127.0.0.1:{port}", "--access-logfile", "/dev/null", "wsgi:app"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
+    with gunicorn({"DATABASE_URL": database_url, "SERIAL_KEYS": SERIAL_KEYS,
+                   "SERIAL_KEY_VERSION": "2", "PUBLIC_BASE_URL": app.config["PUBLIC_BASE_URL"],
+                   "GENERATED_FOLDER": str(tmp_path / "served"),
+                   "RATELIMIT_STORAGE_URI": f"sqlite:///{tmp_path}/limits.sqlite3"}) as base:
         deadline = time.monotonic() + 60
         while _job(db, job.id).state is not PrintJobState.DONE and time.monotonic() < deadline:
             db.session.rollback()
             time.sleep(0.2)
         assert _job(db, job.id).state is PrintJobState.DONE
-        request = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/print-jobs/{job.id}/file",
+        request = urllib.request.Request(f"{base}/api/v1/print-jobs/{job.id}/file",
                                          headers={"Authorization": f"Bearer {token}"})
         with urllib.request.urlopen(request, timeout=10) as response:
             rows = list(csv.DictReader(io.StringIO(response.read().decode("utf-8-sig"))))
-    finally:
-        server.terminate()
-        server.wait(10)
     assert [row["url"] for row in rows] == urls
     assert _job(db, job.id).attempts == 1  # claimed by one of the two workers only
+
+
+def test_the_download_limit_is_5000_labels_unless_configured(monkeypatch):
+    from traceability.config import load_config
+
+    monkeypatch.delenv("LABEL_DOWNLOAD_MAX_LABELS", raising=False)
+    assert load_config("/srv/ocop/instance")["LABEL_DOWNLOAD_MAX_LABELS"] == 5000
+    monkeypatch.setenv("LABEL_DOWNLOAD_MAX_LABELS", "2000")
+    assert load_config("/srv/ocop/instance")["LABEL_DOWNLOAD_MAX_LABELS"] == 2000

@@ -246,7 +246,7 @@ def _run_download(run: LabelRun, fmt: PrintFormat, preset: str | None = None,
                      MIMETYPES[fmt], run_filename(run, fmt.value))
 
 
-_TOO_LARGE = ("The run has more labels than LABEL_DOWNLOAD_MAX_LABELS (10,000 by default): "
+_TOO_LARGE = ("The run has more labels than LABEL_DOWNLOAD_MAX_LABELS (5,000 by default): "
               "code `print_job_required`, `errors.count` says how many. Create a print job "
               "(POST /label-runs/{run_id}/print-jobs) and download its file when done.")
 
@@ -348,20 +348,29 @@ def _file_response(job: PrintJob) -> Response:
                                      complete_length=job.file_size)
 
 
+def _file_responses(view: Callable) -> Callable:
+    """Document the file's three content types, whole (200) or in part (206)."""
+    for status, description in ((200, "The finished file, streamed"),
+                                (206, "The part of the finished file a Range header asked for")):
+        for fmt in PrintFormat:
+            view = blp.alt_response(status, schema=_TEXT if fmt is PrintFormat.CSV else _BINARY,
+                                    content_type=_FILE_TYPES[fmt], description=description,
+                                    success=True)(view)
+    return view
+
+
 @blp.route("/print-jobs/<int:job_id>/file")
 class PrintJobFile(MethodView):
-    @blp.response(200, _BINARY, content_type=_FILE_TYPES[PrintFormat.PDF],
-                  description="The finished file, streamed (Range requests resume a download)")
-    @blp.alt_response(200, schema=_TEXT, content_type=_FILE_TYPES[PrintFormat.CSV],
-                      success=True, description="The finished CSV")
-    @blp.alt_response(200, schema=_BINARY, content_type=_FILE_TYPES[PrintFormat.ZIP],
-                      success=True, description="The finished ZIP of SVGs")
-    @blp.alt_response(206, schema=_BINARY, success=True,
-                      description="The part of the file a Range header asked for")
+    @_file_responses
     @blp.alt_response(409, schema="Error", description="The job is not done yet")
-    @blp.alt_response(410, schema="Error", description="The file was deleted after its keeping period")
+    @blp.alt_response(410, schema="Error",
+                      description="The file was deleted after its keeping period")
     def get(self, job_id: int):
-        """Download a print job's finished file"""
+        """Download a print job's finished file
+
+        Streamed in chunks, with Content-Length; a dropped download resumes with a Range
+        request (`curl -C -`).
+        """
         return _file_response(viewable_print_job(api_user(), job_id))
 
 

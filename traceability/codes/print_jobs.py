@@ -111,15 +111,12 @@ def check_downloadable(run: LabelRun) -> None:
 # --- creating and reading jobs -----------------------------------------------------------
 
 
-def _producer_id_of(run: LabelRun) -> int:
-    return run.batch.product.producer_id
-
-
 def create_print_job(user: User, run: LabelRun, *, fmt: PrintFormat, preset: str | None,
                      ec: str | None) -> PrintJob:
     """Queue a print job for `run`, or return the same job already queued, running or done
     (a second click must not render a million labels twice)."""
     require(user, Action.VIEW, run.batch.product.producer)
+    fmt = PrintFormat(fmt)
     preset = preset if fmt is PrintFormat.PDF else None
     ec = (ec or "M").upper() if fmt is not PrintFormat.CSV else None
     same = db.session.scalar(
@@ -134,7 +131,8 @@ def create_print_job(user: User, run: LabelRun, *, fmt: PrintFormat, preset: str
         .join(LabelRun, PrintJob.label_run_id == LabelRun.id)
         .join(Batch, LabelRun.batch_id == Batch.id)
         .join(Product, Batch.product_id == Product.id)
-        .where(Product.producer_id == _producer_id_of(run), PrintJob.state.in_(ACTIVE_STATES)))
+        .where(Product.producer_id == run.batch.product.producer_id,
+               PrintJob.state.in_(ACTIVE_STATES)))
     if active >= MAX_ACTIVE_PER_PRODUCER:
         raise Conflict(_("Đã có %(count)s tệp in đang chờ hoặc đang tạo cho chủ thể này. Hãy đợi "
                          "một tệp xong rồi tạo tiếp.", count=active))
@@ -201,31 +199,48 @@ def claim_next(now: datetime | None = None) -> tuple[int, str] | None:
     Polling costs one SELECT: nothing is written unless a job is waiting."""
     now = now or utcnow()
     candidates = db.session.execute(
-        sa.select(PrintJob.id, PrintJob.attempts).where(_waiting(now))
-        .order_by(PrintJob.id).limit(10)).all()
-    for job_id, attempts in candidates:
-        still_waiting = sa.and_(PrintJob.id == job_id, _waiting(now))
+        sa.select(PrintJob.id, PrintJob.attempts, PrintJob.claim_token, PrintJob.format)
+        .where(_waiting(now)).order_by(PrintJob.id).limit(10)).all()
+    for job_id, attempts, dead_token, fmt in candidates:
+        # Conditional on the claim read above: of several runners, one wins each row.
+        still_waiting = sa.and_(PrintJob.id == job_id, _waiting(now),
+                                PrintJob.claim_token.is_(None) if dead_token is None
+                                else PrintJob.claim_token == dead_token)
         if attempts >= MAX_ATTEMPTS:
-            db.session.execute(
-                sa.update(PrintJob).where(still_waiting, PrintJob.attempts >= MAX_ATTEMPTS)
+            result = db.session.execute(
+                sa.update(PrintJob).where(still_waiting)
                 .values(state=PrintJobState.FAILED, error=ABANDONED_ERROR, finished_at=now,
                         claim_token=None)
                 .execution_options(synchronize_session=False))
-            db.session.commit()
+            token = None
+        else:
+            token = uuid.uuid4().hex
+            result = db.session.execute(
+                sa.update(PrintJob).where(still_waiting)
+                .values(state=PrintJobState.RUNNING, claim_token=token,
+                        attempts=PrintJob.attempts + 1, started_at=now, heartbeat_at=now,
+                        done=0, error=None)
+                .execution_options(synchronize_session=False))
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            db.session.rollback()  # another runner was quicker
             continue
-        token = uuid.uuid4().hex
-        result = db.session.execute(
-            sa.update(PrintJob).where(still_waiting, PrintJob.attempts < MAX_ATTEMPTS)
-            .values(state=PrintJobState.RUNNING, claim_token=token,
-                    attempts=PrintJob.attempts + 1, started_at=now, heartbeat_at=now, done=0,
-                    error=None)
-            .execution_options(synchronize_session=False))
-        if result.rowcount == 1:  # type: ignore[attr-defined]
-            db.session.commit()
+        db.session.commit()
+        if dead_token is not None:
+            # The dead runner's file, finished or not: the job never pointed at it. A runner
+            # that was only paused, not dead, finds it gone and its claim taken, and changes
+            # nothing.
+            dead_file = _file_name(job_id, dead_token, fmt)
+            storage.generated().delete(dead_file)
+            storage.generated().delete_unfinished(dead_file)
+        if token is not None:
             return job_id, token
-        db.session.rollback()  # another runner was quicker
     db.session.rollback()
     return None
+
+
+def _file_name(job_id: int, token: str, fmt: PrintFormat) -> str:
+    """Where an attempt writes its file: its own name, so a late runner clobbers nothing."""
+    return f"{job_id}/{token}.{fmt.value}"
 
 
 def _update_claimed(job_id: int, token: str, **values: Any) -> bool:
@@ -291,7 +306,7 @@ def run_job(job_id: int, token: str, stop: threading.Event | None = None) -> Pri
         assert job is not None
         labels = iter_run_labels(job.label_run)  # reads what it needs now; pure afterwards
         fmt, preset, ec = job.format, job.preset, job.ec
-        name = f"{job.id}/{token}.{fmt.value}"
+        name = _file_name(job.id, token, fmt)
         # No transaction stays open over a render that may take minutes.
         db.session.rollback()
         progress = _Progress(job_id, token, stop)
@@ -310,8 +325,11 @@ def run_job(job_id: int, token: str, stop: threading.Event | None = None) -> Pri
     except Exception as exc:  # noqa: BLE001  (any failure of the render is the job's result)
         db.session.rollback()
         current_app.logger.exception("print job %s failed", job_id)
+        # A file error's own words, without the server's paths.
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         failed = _update_claimed(job_id, token, state=PrintJobState.FAILED, claim_token=None,
-                                 finished_at=utcnow(), error=f"{type(exc).__name__}: {exc}"[:500])
+                                 finished_at=utcnow(),
+                                 error=f"{type(exc).__name__}: {reason}"[:500])
         return PrintJobState.FAILED if failed else None
     now = utcnow()
     keep = timedelta(days=int(current_app.config["PRINT_JOB_KEEP_DAYS"]))

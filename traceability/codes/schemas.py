@@ -133,11 +133,12 @@ class PrintJobSchema(Schema):
                                  metadata={"description": "When the finished file is deleted"})
     file_size = fields.Int(allow_none=True, dump_only=True, metadata={"description": "Bytes"})
     error = fields.Function(lambda job: error_text(job), allow_none=True, dump_only=True,
-                            metadata={"description": "Why the job failed"})
+                            metadata={"type": "string", "description": "Why the job failed"})
     url = fields.Function(lambda job: url_for("codes.PrintJobById", job_id=job.id),
-                          dump_only=True, metadata={"description": "This job"})
+                          dump_only=True, metadata={"type": "string", "description": "This job"})
     download_url = fields.Function(
         lambda job: url_for("codes.PrintJobFile", job_id=job.id)
         if job.state is PrintJobState.DONE else None,
         allow_none=True, dump_only=True,
-        metadata={"description": "The finished file, once the state is done"})
+        metadata={"type": "string",
+                  "description": "The finished file, once the state is done"})
