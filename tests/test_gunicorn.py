@@ -11,6 +11,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,16 +24,17 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_gunicorn_access_log_has_no_address_agent_query_serial_or_claim_secret(database_url, tmp_path):
+@contextmanager
+def gunicorn(env: dict[str, str], *, workers: int = 2,
+             access_log: str = "/dev/null") -> Iterator[str]:
+    """A real gunicorn serving wsgi:app in development mode, with the project's gunicorn.conf.py
+    read from the working directory as in `make run`; yields its URL once /livez answers."""
     port = _free_port()
-    log = tmp_path / "access.log"
-    env = {**os.environ, "APP_ENV": "development", "DATABASE_URL": database_url,
-           "TRUSTED_PROXIES": "1"}
-    # The project's gunicorn.conf.py is read from the working directory, as in `make run`.
     server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "--workers", "1", "--bind",
-         f"127.0.0.1:{port}", "--access-logfile", str(log), "wsgi:app"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [str(Path(sys.executable).parent / "gunicorn"), "--workers", str(workers), "--bind",
+         f"127.0.0.1:{port}", "--access-logfile", access_log, "wsgi:app"],
+        cwd=ROOT, env={**os.environ, "APP_ENV": "development", **env},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         base = f"http://127.0.0.1:{port}"
         for _ in range(100):
@@ -40,6 +43,16 @@ def test_gunicorn_access_log_has_no_address_agent_query_serial_or_claim_secret(d
                 break
             except OSError:
                 time.sleep(0.1)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def test_gunicorn_access_log_has_no_address_agent_query_serial_or_claim_secret(database_url, tmp_path):
+    log = tmp_path / "access.log"
+    with gunicorn({"DATABASE_URL": database_url, "TRUSTED_PROXIES": "1"}, workers=1,
+                  access_log=str(log)) as base:
         for path in ("/01/08938500000014/10/LOT-7/21/42ABCDEF?lang=en&ref=0926606409",
                      "/claim/s3cr3t-claim-token"):
             request = urllib.request.Request(base + path, headers={
@@ -53,9 +66,6 @@ def test_gunicorn_access_log_has_no_address_agent_query_serial_or_claim_secret(d
             if log.exists() and log.read_text().count("\n") >= 3:
                 break
             time.sleep(0.1)
-    finally:
-        server.terminate()
-        server.wait(10)
     text = log.read_text()
     assert "/01/08938500000014/10/LOT-7/21/-" in text  # the operator still sees the route
     assert "/claim/-" in text
@@ -67,21 +77,8 @@ def test_gunicorn_access_log_has_no_address_agent_query_serial_or_claim_secret(d
 def test_rate_limits_hold_across_two_workers_on_the_embedded_default(database_url, tmp_path):
     """`make run` serves with two workers and no Redis: /verify's 60 a minute must be 60 in
     all, not 60 per worker (each worker counting in its own memory let 120 through)."""
-    port = _free_port()
-    env = {**os.environ, "APP_ENV": "development", "DATABASE_URL": database_url,
-           "RATELIMIT_STORAGE_URI": f"sqlite:///{tmp_path}/limits.sqlite3"}
-    server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "--workers", "2", "--bind",
-         f"127.0.0.1:{port}", "--access-logfile", "/dev/null", "wsgi:app"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/livez", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
+    with gunicorn({"DATABASE_URL": database_url,
+                   "RATELIMIT_STORAGE_URI": f"sqlite:///{tmp_path}/limits.sqlite3"}) as base:
         statuses = []
         for _ in range(70):
             try:
@@ -89,9 +86,6 @@ def test_rate_limits_hold_across_two_workers_on_the_embedded_default(database_ur
                     base + "/verify/01/08938500000014", timeout=5).status)
             except urllib.error.HTTPError as exc:
                 statuses.append(exc.code)
-    finally:
-        server.terminate()
-        server.wait(10)
     assert statuses.count(429) == 10
 
 

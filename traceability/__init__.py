@@ -143,6 +143,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from . import storage, web
 
     storage.init_app(app)
+    from .codes import print_jobs
+
+    print_jobs.init_app(app)  # built here, started after gunicorn's fork (gunicorn.conf.py)
     web.init_app(app)
     _register_blueprints(app)
     from .resolver.lane import TraceLane

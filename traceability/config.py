@@ -60,6 +60,19 @@ def load_config(instance_path: str) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "MAX_CONTENT_LENGTH": int(env.get("MAX_UPLOAD_BYTES", str(8 * 1024 * 1024))),
         "UPLOAD_FOLDER": env.get("UPLOAD_FOLDER", str(Path(instance_path) / "uploads")),
+        # Files the service makes for later download (print jobs); not under UPLOAD_FOLDER,
+        # which /media/ serves to anyone.
+        "GENERATED_FOLDER": env.get("GENERATED_FOLDER", str(Path(instance_path) / "generated")),
+        # Label downloads above this many labels are refused with a pointer to print jobs:
+        # measured through gunicorn on 2 busy cores, 5,000 labels take 4-12 s as PDF or SVG
+        # ZIP, and two at once 21 s, inside gunicorn's 30 s timeout (README, "Print jobs").
+        "LABEL_DOWNLOAD_MAX_LABELS": _count(env.get("LABEL_DOWNLOAD_MAX_LABELS"),
+                                            "LABEL_DOWNLOAD_MAX_LABELS") or 5_000,
+        "PRINT_JOBS_IN_WEB_WORKERS": _bool(env.get("PRINT_JOBS_IN_WEB_WORKERS"), True),
+        "PRINT_JOB_KEEP_DAYS": _count(env.get("PRINT_JOB_KEEP_DAYS"), "PRINT_JOB_KEEP_DAYS") or 7,
+        "PRINT_JOB_POLL_SECONDS": 2.0,
+        "PRINT_JOB_PROGRESS_SECONDS": 2.0,
+        "PRINT_JOB_STALE_SECONDS": 120.0,
         "BABEL_DEFAULT_LOCALE": "vi",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
         "LANGUAGES": ("vi", "en"),

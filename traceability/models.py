@@ -1,7 +1,7 @@
 """Every domain model, imported in one place so mappers and migrations see them all."""
 from .accounts.models import ApiToken, AuditEntry, Handover, Membership, Role, User, user_regions
 from .batches.models import Attachment, Batch, DiaryEvent, EventKind
-from .codes.models import LabelLevel, LabelRun
+from .codes.models import LabelLevel, LabelRun, PrintFormat, PrintJob, PrintJobState
 from .oversight.models import ExpiryNotice, Inspection, InspectionOutcome, NoticeStatus
 from .registry.models import (
     Certificate,
@@ -22,4 +22,5 @@ __all__ = [
     "InspectionOutcome", "IssuingLevel", "LabelLevel", "LabelRun", "Membership", "NoticeStatus",
     "Producer", "ProducerKind", "Product", "ProductGroup", "Region", "RegionLevel",
     "ReportStatus", "Role", "Scan", "ScanVerdict", "User", "user_regions",
+    "PrintFormat", "PrintJob", "PrintJobState",
 ]

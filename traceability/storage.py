@@ -1,14 +1,18 @@
 """Where uploaded files live: one small interface, built at start-up, and a local folder behind it.
 
-Two stores: `media` (photos and documents, served at /media/…; UPLOAD_FOLDER) and `staging`
+Three stores: `media` (photos and documents, served at /media/…; UPLOAD_FOLDER), `staging`
 (import files kept between the dry run and the import, found by their token from any worker;
-UPLOAD_FOLDER/imports). Several hosts need a folder they all mount, or another implementation
+UPLOAD_FOLDER/imports) and `generated` (files the service makes, such as print-job label
+files; GENERATED_FOLDER, outside the publicly served folder: only their endpoints read them). Several hosts need a folder they all mount, or another implementation
 of `FileStorage`; nothing keeps a file in a process's memory or in a per-process temporary path.
 """
 from __future__ import annotations
 
+import glob
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import BinaryIO, Protocol
 
 from flask import Flask, current_app
@@ -20,6 +24,10 @@ class FileStorage(Protocol):
     def put(self, name: str, data: bytes) -> None:
         """Store `data` under `name` in one step: a reader sees the whole file or none."""
 
+    def writer(self, name: str) -> AbstractContextManager[BinaryIO]:
+        """A file to write `name` in pieces; it appears, whole, only when the block ends
+        without an error (an error leaves nothing behind)."""
+
     def open(self, name: str) -> BinaryIO:
         """The file for reading; FileNotFoundError when there is none (or the name is invalid)."""
 
@@ -27,6 +35,10 @@ class FileStorage(Protocol):
 
     def delete(self, name: str) -> None:
         """Remove the file; a missing file is not an error."""
+
+    def delete_unfinished(self, name: str) -> None:
+        """Remove what a writer of `name` left when its process died before finishing; call it
+        only when no live writer of that name can exist."""
 
     def local_path(self, name: str) -> str | None:
         """The file's path on this host, for the web server to send, or None when absent."""
@@ -50,16 +62,21 @@ class LocalFolderStorage:
         return os.path.join(self.root, *parts)
 
     def put(self, name: str, data: bytes) -> None:
+        with self.writer(name) as handle:
+            handle.write(data)
+
+    @contextmanager
+    def writer(self, name: str) -> Iterator[BinaryIO]:
         path = self._path(name)
         if path is None:
             raise ValueError(f"not a storage name: {name!r}")
         folder = os.path.dirname(path)
         os.makedirs(folder, exist_ok=True)
         # Written beside its final place, then renamed: atomic on one file system.
-        fd, partial = tempfile.mkstemp(dir=folder, prefix=".partial-")
+        fd, partial = tempfile.mkstemp(dir=folder, prefix=self._partial_prefix(path))
         try:
             with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
+                yield handle
             os.replace(partial, path)
         except BaseException:
             if os.path.exists(partial):
@@ -81,6 +98,18 @@ class LocalFolderStorage:
         if path is not None and os.path.isfile(path):
             os.remove(path)
 
+    def delete_unfinished(self, name: str) -> None:
+        path = self._path(name)
+        if path is None:
+            return
+        folder, prefix = os.path.dirname(path), self._partial_prefix(path)
+        for found in glob.glob(glob.escape(os.path.join(folder, prefix)) + "*"):
+            os.remove(found)
+
+    @staticmethod
+    def _partial_prefix(path: str) -> str:
+        return f".partial-{os.path.basename(path)}-"
+
     def local_path(self, name: str) -> str | None:
         path = self._path(name)
         return path if path is not None and os.path.isfile(path) else None
@@ -93,7 +122,9 @@ def local_stores(folder: str) -> dict[str, FileStorage]:
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["storage"] = local_stores(app.config["UPLOAD_FOLDER"])
+    stores = local_stores(app.config["UPLOAD_FOLDER"])
+    stores["generated"] = LocalFolderStorage(app.config["GENERATED_FOLDER"])
+    app.extensions["storage"] = stores
 
 
 def media() -> FileStorage:
@@ -104,3 +135,8 @@ def media() -> FileStorage:
 def staging() -> FileStorage:
     """Import files between their dry run and their import."""
     return current_app.extensions["storage"]["staging"]  # type: ignore[no-any-return]
+
+
+def generated() -> FileStorage:
+    """Files the service makes for later download (print jobs); never served as they are."""
+    return current_app.extensions["storage"]["generated"]  # type: ignore[no-any-return]

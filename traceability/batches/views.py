@@ -15,12 +15,16 @@ from flask import (
     url_for,
 )
 from flask_babel import format_datetime
+from flask_babel import gettext as _
 from flask_login import current_user
+from marshmallow import ValidationError
 
 from .. import storage
 from ..accounts.permissions import Action, can
+from ..codes import print_jobs
 from ..codes import services as codes_services
-from ..errors import DomainError
+from ..codes.schemas import PrintJobCreateSchema
+from ..errors import DomainError, ValidationFailed
 from ..extensions import db
 from ..render import PRESETS
 from ..web import form_error, signed_in
@@ -233,7 +237,40 @@ def labels(batch_id: int):
     presets = [(name, preset.description) for name, preset in PRESETS.items()]
     status = 422 if request.method == "POST" else 200
     return render_template("producer/labels.html", batch=batch, runs=runs, form=form,
-                           presets=presets, issued=request.args.get("issued", type=int)), status
+                           presets=presets, issued=request.args.get("issued", type=int),
+                           download_limit=print_jobs.download_limit(),
+                           jobs=print_jobs.jobs_of_runs([run.id for run in runs]),
+                           job_states=print_jobs.STATE_LABELS), status
+
+
+@blp.post("/producer/label-runs/<int:run_id>/print-jobs")
+@signed_in()
+def new_print_job(run_id: int):
+    """Make a run's label file in the background ("Tạo tệp in"), then follow it."""
+    user = _user()
+    run = codes_services.viewable_run(user, run_id)
+    try:
+        # The API's schema: one validation for both doors.
+        data = PrintJobCreateSchema().load(
+            {key: request.form[key] for key in ("format", "preset", "ec") if key in request.form})
+    except ValidationError as exc:
+        raise ValidationFailed(_("Dữ liệu không hợp lệ: %(fields)s.",
+                                 fields=", ".join(sorted(exc.messages))), exc.messages) from None
+    job = print_jobs.create_print_job(user, run, fmt=data["format"], preset=data["preset"],
+                                      ec=data["ec"])
+    return redirect(url_for("batches.print_job", job_id=job.id))
+
+
+@blp.get("/producer/print-jobs/<int:job_id>")
+@signed_in()
+def print_job(job_id: int):
+    """A print job's progress; the page reloads itself until the file is ready."""
+    job = print_jobs.viewable_print_job(_user(), job_id)
+    return render_template("producer/print_job.html", job=job, run=job.label_run,
+                           batch=job.label_run.batch, job_states=print_jobs.STATE_LABELS,
+                           error=print_jobs.error_text(job),
+                           working=job.state in print_jobs.ACTIVE_STATES,
+                           presets=dict(PRESETS))
 
 
 # --- public: media files and the EPCIS document ----------------------------------------

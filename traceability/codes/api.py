@@ -8,44 +8,44 @@ from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
 import sqlalchemy as sa
-from flask import Response
+from flask import Response, request, url_for
 from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
+from werkzeug.wsgi import wrap_file
 
+from .. import storage
 from ..accounts.auth import api_user
 from ..accounts.permissions import Action, require
 from ..batches.models import Batch
-from ..errors import NotFound, field_error
+from ..errors import Gone, NotFound, field_error
 from ..pagination import paginate_select
 from ..gs1 import gtin13_display
 from ..registry.models import Product
-from ..render import (
-    ean13_png,
-    ean13_svg,
-    labels_csv,
-    labels_svg_zip,
-    qr_png,
-    qr_svg,
-    render_label_pdf,
-)
+from ..render import ean13_png, ean13_svg, qr_png, qr_svg
 from ..services_common import get_or_404
-from .models import LabelRun
+from .models import LabelRun, PrintFormat, PrintJob
+from .print_jobs import check_downloadable, create_print_job, finished_file, viewable_print_job
 from .schemas import (
     EcQuerySchema,
     LabelRunCreateSchema,
     LabelRunSchema,
     PdfQuerySchema,
+    PrintJobCreateSchema,
+    PrintJobSchema,
     ProductCodesSchema,
     QrQuerySchema,
 )
 from .services import (
+    MIMETYPES,
     allocate_gtin,
     create_label_run,
     iter_run_labels,
     label_runs_of,
     label_url,
     run_filename,
+    viewable_run,
+    write_labels,
 )
 
 blp = Blueprint("codes", __name__, url_prefix="/api/v1",
@@ -62,9 +62,12 @@ _TEXT = {"type": "string"}
 
 
 def _viewable_run(run_id: int) -> LabelRun:
-    user = api_user()
-    run: LabelRun = get_or_404(LabelRun, run_id, _("đợt tem"))
-    require(user, Action.VIEW, run.batch.product.producer)
+    return viewable_run(api_user(), run_id)
+
+
+def _downloadable_run(run_id: int) -> LabelRun:
+    run = _viewable_run(run_id)
+    check_downloadable(run)
     return run
 
 
@@ -184,16 +187,6 @@ def _download(produce: Callable[[BinaryIO], Any], mimetype: str, filename: str) 
     })
 
 
-def _text_stream(write_text: Callable[[io.TextIOWrapper], Any]) -> Callable[[BinaryIO], None]:
-    def produce(out: BinaryIO) -> None:
-        text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
-        write_text(text)
-        text.flush()
-        text.detach()
-
-    return produce
-
-
 # --- endpoints --------------------------------------------------------------------------
 
 
@@ -246,30 +239,44 @@ class LabelRunById(MethodView):
         return _viewable_run(run_id)
 
 
+def _run_download(run: LabelRun, fmt: PrintFormat, preset: str | None = None,
+                  ec: str | None = None) -> Response:
+    labels = iter_run_labels(run)
+    return _download(lambda out: write_labels(fmt, labels, out, preset=preset, ec=ec),
+                     MIMETYPES[fmt], run_filename(run, fmt.value))
+
+
+_TOO_LARGE = ("The run has more labels than LABEL_DOWNLOAD_MAX_LABELS (5,000 by default): "
+              "code `print_job_required`, `errors.count` says how many. Create a print job "
+              "(POST /label-runs/{run_id}/print-jobs) and download its file when done.")
+
+
 @blp.route("/label-runs/<int:run_id>/labels.pdf")
 class LabelRunPdf(MethodView):
     @blp.arguments(PdfQuerySchema, location="query")
     @blp.response(200, _BINARY, content_type="application/pdf",
                   description="Print-ready label sheets, streamed page by page")
+    @blp.alt_response(409, schema="Error", description=_TOO_LARGE)
     def get(self, args: dict, run_id: int):
-        """Download a label run as a printable PDF"""
-        run = _viewable_run(run_id)
-        labels = iter_run_labels(run)
-        preset, ec = args["preset"], args["ec"].upper()
-        return _download(lambda out: render_label_pdf(labels, preset, out, ec=ec),
-                         "application/pdf", run_filename(run, "pdf"))
+        """Download a label run as a printable PDF
+
+        Runs above the download limit are refused (409): make a print job instead.
+        """
+        run = _downloadable_run(run_id)
+        return _run_download(run, PrintFormat.PDF, args["preset"], args["ec"])
 
 
 @blp.route("/label-runs/<int:run_id>/labels.csv")
 class LabelRunCsv(MethodView):
     @blp.response(200, _TEXT, content_type="text/csv",
                   description="One row per label: url, product_name, lot, serial, stars")
+    @blp.alt_response(409, schema="Error", description=_TOO_LARGE)
     def get(self, run_id: int):
-        """Download a label run as CSV for variable-data printing"""
-        run = _viewable_run(run_id)
-        labels = iter_run_labels(run)
-        return _download(_text_stream(lambda text: labels_csv(labels, text)),
-                         "text/csv; charset=utf-8", run_filename(run, "csv"))
+        """Download a label run as CSV for variable-data printing
+
+        Runs above the download limit are refused (409): make a print job instead.
+        """
+        return _run_download(_downloadable_run(run_id), PrintFormat.CSV)
 
 
 @blp.route("/label-runs/<int:run_id>/labels-svg.zip")
@@ -277,13 +284,94 @@ class LabelRunSvgZip(MethodView):
     @blp.arguments(EcQuerySchema, location="query")
     @blp.response(200, _BINARY, content_type="application/zip",
                   description="A ZIP with one QR SVG per label, named after its serial")
+    @blp.alt_response(409, schema="Error", description=_TOO_LARGE)
     def get(self, args: dict, run_id: int):
-        """Download a label run as a ZIP of QR SVGs"""
-        run = _viewable_run(run_id)
-        labels = iter_run_labels(run)
-        ec = args["ec"].upper()
-        return _download(lambda out: labels_svg_zip(labels, out, ec=ec),
-                         "application/zip", run_filename(run, "zip"))
+        """Download a label run as a ZIP of QR SVGs
+
+        Runs above the download limit are refused (409): make a print job instead.
+        """
+        return _run_download(_downloadable_run(run_id), PrintFormat.ZIP, ec=args["ec"])
+
+
+# --- print jobs -------------------------------------------------------------------------
+
+
+@blp.route("/label-runs/<int:run_id>/print-jobs")
+class LabelRunPrintJobs(MethodView):
+    @blp.arguments(PrintJobCreateSchema)
+    @blp.response(202, PrintJobSchema, headers={"Location": {
+        "description": "The job's URL, to poll until its state is done",
+        "schema": {"type": "string"}}})
+    @blp.alt_response(409, schema="Error",
+                      description="The producer already has 5 jobs queued or running")
+    def post(self, data: dict, run_id: int):
+        """Make a label run's file in the background (a print job)
+
+        For runs of any size, and the way to get runs above the download limit. Answers at
+        once with the job; poll `GET /print-jobs/{job_id}` (its `progress` grows) until
+        `state` is `done`, then download `download_url`. The same request while an equal job
+        is queued, running or done answers that job instead of making a second one. Files
+        are kept for 7 days (PRINT_JOB_KEEP_DAYS).
+        """
+        user = api_user()
+        job = create_print_job(user, viewable_run(user, run_id), fmt=data["format"],
+                               preset=data["preset"], ec=data["ec"])
+        return job, 202, {"Location": url_for("codes.PrintJobById", job_id=job.id)}
+
+
+@blp.route("/print-jobs/<int:job_id>")
+class PrintJobById(MethodView):
+    @blp.response(200, PrintJobSchema)
+    def get(self, job_id: int):
+        """Get a print job: its state and progress"""
+        return viewable_print_job(api_user(), job_id)
+
+
+_FILE_TYPES = {fmt: mimetype.split(";")[0] for fmt, mimetype in MIMETYPES.items()}
+
+
+def _file_response(job: PrintJob) -> Response:
+    name = finished_file(job)
+    try:
+        handle = storage.generated().open(name)
+    except FileNotFoundError:
+        raise Gone(_("Không còn tệp in trên máy chủ. Hãy tạo lại.")) from None
+    response = Response(wrap_file(request.environ, handle, _CHUNK_BYTES),
+                        mimetype=MIMETYPES[job.format], direct_passthrough=True, headers={
+                            "Content-Disposition":
+                                f'attachment; filename="{run_filename(job.label_run, job.format.value)}"',
+                            "Cache-Control": "private, no-store"})
+    response.content_length = job.file_size
+    # A finished file never changes: a dropped download resumes with Range (curl -C -).
+    response.set_etag(name.replace("/", "-"))
+    return response.make_conditional(request, accept_ranges=True,
+                                     complete_length=job.file_size)
+
+
+def _file_responses(view: Callable) -> Callable:
+    """Document the file's three content types, whole (200) or in part (206)."""
+    for status, description in ((200, "The finished file, streamed"),
+                                (206, "The part of the finished file a Range header asked for")):
+        for fmt in PrintFormat:
+            view = blp.alt_response(status, schema=_TEXT if fmt is PrintFormat.CSV else _BINARY,
+                                    content_type=_FILE_TYPES[fmt], description=description,
+                                    success=True)(view)
+    return view
+
+
+@blp.route("/print-jobs/<int:job_id>/file")
+class PrintJobFile(MethodView):
+    @_file_responses
+    @blp.alt_response(409, schema="Error", description="The job is not done yet")
+    @blp.alt_response(410, schema="Error",
+                      description="The file was deleted after its keeping period")
+    def get(self, job_id: int):
+        """Download a print job's finished file
+
+        Streamed in chunks, with Content-Length; a dropped download resumes with a Range
+        request (`curl -C -`).
+        """
+        return _file_response(viewable_print_job(api_user(), job_id))
 
 
 def _image(data: bytes | str, mimetype: str) -> Response:

@@ -1,30 +1,43 @@
-"""`flask labels ...`: issue label runs and print large runs from the command line."""
+"""`flask labels ...`: issue label runs and print large runs from the command line;
+`flask print-jobs run`: run the print jobs queued through the API and the web UI."""
 from __future__ import annotations
 
 import os
+import signal
 import tempfile
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from ..batches.models import Batch
 from ..errors import DomainError
 from ..extensions import db
-from ..render import PRESETS, Label, labels_csv, labels_svg_zip, render_label_pdf
-from .models import LabelLevel, LabelRun
-from .services import MAX_RUN_COUNT, _, issue_label_run, iter_run_labels, run_label_url
+from ..render import PRESETS, Label
+from .models import LabelLevel, LabelRun, PrintFormat
+from .print_jobs import runner
+from .services import (
+    DEFAULT_PRESET,
+    MAX_RUN_COUNT,
+    _,
+    issue_label_run,
+    iter_run_labels,
+    run_label_url,
+    write_labels,
+)
 
 labels_cli = AppGroup("labels", help="Label runs: issue them and print them to files.")
+print_jobs_cli = AppGroup("print-jobs", help="Print jobs: large label files made in the background.")
 
-FORMATS = ("pdf", "csv", "zip")
+FORMATS = tuple(fmt.value for fmt in PrintFormat)
 _PROGRESS_STEP = 250
 
 
 def register_labels_cli(app: Flask) -> None:
     app.cli.add_command(labels_cli)
+    app.cli.add_command(print_jobs_cli)
 
 
 def _counted(labels: Iterable[Label], bar: Any) -> Iterator[Label]:
@@ -66,7 +79,8 @@ def issue(batch_id: int, level: str, count: int) -> None:
               help="File to write (written whole, or not at all).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
               help="pdf, csv or zip of SVGs; by default taken from the output's extension.")
-@click.option("--preset", type=click.Choice(sorted(PRESETS)), default="a4-3x8", show_default=True)
+@click.option("--preset", type=click.Choice(sorted(PRESETS)), default=DEFAULT_PRESET,
+              show_default=True)
 @click.option("--ec", type=click.Choice(["M", "Q"], case_sensitive=False), default="M",
               show_default=True, help="QR error correction level.")
 @click.option("--workers", type=click.IntRange(0, 64), default=None,
@@ -88,17 +102,9 @@ def print_run(run_id: int, output: str, fmt: str | None, preset: str, ec: str,
     try:
         with click.progressbar(length=total, label=f"run {run.id} → {fmt}",
                                show_pos=True) as bar:
-            counted = _counted(labels, bar)
-            if fmt == "csv":
-                with open(handle, "w", encoding="utf-8", newline="") as text:
-                    written = labels_csv(counted, text)
-            else:
-                with open(handle, "wb") as binary:
-                    if fmt == "zip":
-                        written = labels_svg_zip(counted, binary, ec=ec.upper())
-                    else:
-                        written = render_label_pdf(counted, preset, binary, ec=ec.upper(),
-                                                   workers=workers)
+            with open(handle, "wb") as binary:
+                written = write_labels(PrintFormat(fmt), _counted(labels, bar), binary,
+                                       preset=preset, ec=ec, workers=workers)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(partial, 0o666 & ~umask)  # mkstemp makes it private; a print file is not
@@ -108,3 +114,22 @@ def print_run(run_id: int, output: str, fmt: str | None, preset: str, ec: str,
             os.unlink(partial)
         raise
     click.echo(f"{written} labels written to {output}")
+
+
+@print_jobs_cli.command("run")
+@click.option("--once", is_flag=True, help="Run the jobs waiting now, then exit.")
+def run_print_jobs(once: bool) -> None:
+    """Claim and run print jobs until stopped (Ctrl-C or SIGTERM put a job in progress back
+    in the queue). `make run` and the image need no such process: each gunicorn worker runs
+    jobs in a thread; run this on a host of its own with PRINT_JOBS_IN_WEB_WORKERS=0."""
+    jobs = runner()
+    if once:
+        count = 0
+        while jobs.run_once():
+            count += 1
+        click.echo(f"{count} print job(s) run")
+        return
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_args: jobs.stopping.set())
+    click.echo(f"running print jobs (every {current_app.config['PRINT_JOB_POLL_SECONDS']} s)")
+    jobs.run_forever()

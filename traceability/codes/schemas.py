@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import url_for
 from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields, validate
 
 from ..render import EC_LEVELS, PRESETS
-from .models import LabelLevel
-from .services import MAX_RUN_COUNT, label_url, run_label_url
-
-DEFAULT_PRESET = "a4-3x8"
+from .models import LabelLevel, PrintFormat, PrintJobState
+from .print_jobs import error_text
+from .services import DEFAULT_PRESET, MAX_RUN_COUNT, label_url, run_label_url
 
 
 class ProductCodesSchema(Schema):
@@ -100,3 +100,45 @@ class QrQuerySchema(_EcMixin):
                        validate=validate.Range(min=1, max=40,
                                                error=_l("Phải từ {min} đến {max}.")),
                        metadata={"description": "Pixels (PNG) or units (SVG) per module"})
+
+
+class PrintJobCreateSchema(PdfQuerySchema):
+    format = fields.Enum(PrintFormat, by_value=True, load_default=PrintFormat.PDF,
+                         error_messages={"unknown": [_l("Định dạng phải là pdf, csv hoặc zip.")]},
+                         metadata={"description": "pdf (label sheets in `preset`), csv (one row "
+                                                  "per label) or zip (one QR SVG per label)"})
+
+
+class PrintJobProgressSchema(Schema):
+    done = fields.Int(dump_only=True, metadata={"description": "Labels written so far"})
+    total = fields.Int(dump_only=True, metadata={"description": "Labels in the run"})
+
+
+class PrintJobSchema(Schema):
+    id = fields.Int(dump_only=True)
+    label_run_id = fields.Int(dump_only=True)
+    format = fields.Enum(PrintFormat, by_value=True, dump_only=True)
+    preset = fields.Str(allow_none=True, dump_only=True,
+                        metadata={"description": "Label stock (PDF only)"})
+    ec = fields.Str(allow_none=True, dump_only=True,
+                    metadata={"description": "QR error correction (PDF and ZIP only)"})
+    state = fields.Enum(PrintJobState, by_value=True, dump_only=True, metadata={
+        "description": "queued → running → done (download until expires_at, then expired) or "
+                       "failed (see error)"})
+    progress = fields.Nested(PrintJobProgressSchema, dump_only=True)
+    created_at = fields.DateTime(dump_only=True)
+    started_at = fields.DateTime(allow_none=True, dump_only=True)
+    finished_at = fields.DateTime(allow_none=True, dump_only=True)
+    expires_at = fields.DateTime(allow_none=True, dump_only=True,
+                                 metadata={"description": "When the finished file is deleted"})
+    file_size = fields.Int(allow_none=True, dump_only=True, metadata={"description": "Bytes"})
+    error = fields.Function(lambda job: error_text(job), allow_none=True, dump_only=True,
+                            metadata={"type": "string", "description": "Why the job failed"})
+    url = fields.Function(lambda job: url_for("codes.PrintJobById", job_id=job.id),
+                          dump_only=True, metadata={"type": "string", "description": "This job"})
+    download_url = fields.Function(
+        lambda job: url_for("codes.PrintJobFile", job_id=job.id)
+        if job.state is PrintJobState.DONE else None,
+        allow_none=True, dump_only=True,
+        metadata={"type": "string",
+                  "description": "The finished file, once the state is done"})

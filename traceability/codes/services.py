@@ -1,9 +1,10 @@
 """Rules for codes: GTIN allocation inside a licensed prefix, label runs, label URLs and labels."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+import io
+from collections.abc import Iterable, Iterator
 from datetime import date
-from typing import Any
+from typing import Any, BinaryIO
 
 import sqlalchemy as sa
 from flask import current_app
@@ -30,10 +31,10 @@ from ..gs1.serials import MAX_INDEX
 from ..registry.models import Producer, Product
 from ..registry.services import current_certificate
 from ..registry.status import VALIDITY_MONTHS, add_months, stars_in_force
-from ..render import Label
-from ..services_common import audit
+from ..render import Label, labels_csv, labels_svg_zip, render_label_pdf
+from ..services_common import audit, get_or_404
 from .keys import get_signer
-from .models import LabelLevel, LabelRun
+from .models import LabelLevel, LabelRun, PrintFormat
 
 # One run is one print job; a million labels is already a few thousand PDF pages.
 MAX_RUN_COUNT = 1_000_000
@@ -156,6 +157,13 @@ def issue_label_run(batch: Batch, *, level: LabelLevel, count: int = 1,
     return run
 
 
+def viewable_run(user: User, run_id: int) -> LabelRun:
+    """A label run `user` may see and download, or NotFound / Forbidden."""
+    run: LabelRun = get_or_404(LabelRun, run_id, _("đợt tem"))
+    require(user, Action.VIEW, run.batch.product.producer)
+    return run
+
+
 def label_runs_of(batch: Batch) -> sa.Select:
     return sa.select(LabelRun).where(LabelRun.batch_id == batch.id).order_by(LabelRun.id)
 
@@ -219,6 +227,29 @@ def iter_run_labels(run: LabelRun) -> Iterator[Label]:
     # Serials are [0-9A-Z] only, so appending one is exactly what canonical_path would build.
     return (Label(url=f"{base}/21/{serial}", product_name=name, lot=lot, serial=serial,
                   stars=stars) for serial in serials)
+
+
+DEFAULT_PRESET = "a4-3x8"
+# What each file format is served as.
+MIMETYPES = {PrintFormat.PDF: "application/pdf", PrintFormat.CSV: "text/csv; charset=utf-8",
+             PrintFormat.ZIP: "application/zip"}
+
+
+def write_labels(fmt: PrintFormat, labels: Iterable[Label], out: BinaryIO, *,
+                 preset: str | None = None, ec: str | None = None,
+                 workers: int | None = None) -> int:
+    """Write `labels` to `out` as a PDF sheet (`preset`, `ec`), a CSV for print shops or a ZIP
+    of QR SVGs (`ec`); returns the number of labels. The one place that picks the renderer,
+    for the downloads, the print jobs and `flask labels print`."""
+    ec = (ec or "M").upper()
+    if fmt is PrintFormat.PDF:
+        return render_label_pdf(labels, preset or DEFAULT_PRESET, out, ec=ec, workers=workers)
+    if fmt is PrintFormat.ZIP:
+        return labels_svg_zip(labels, out, ec=ec)
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
+    count = labels_csv(labels, text)
+    text.detach()  # flushes, and leaves `out` open for the caller
+    return count
 
 
 def run_filename(run: LabelRun, extension: str) -> str:
