@@ -60,6 +60,7 @@ def load_config(instance_path: str) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "MAX_CONTENT_LENGTH": int(env.get("MAX_UPLOAD_BYTES", str(8 * 1024 * 1024))),
         "UPLOAD_FOLDER": env.get("UPLOAD_FOLDER", str(Path(instance_path) / "uploads")),
+        "PRIVATE_FOLDER": env.get("PRIVATE_FOLDER", str(Path(instance_path) / "private")),
         # Images decoded at once on one host, by all its workers together (image_slots.py).
         "IMAGE_DECODE_SLOTS": _count(env.get("IMAGE_DECODE_SLOTS"), "IMAGE_DECODE_SLOTS") or 2,
         "BABEL_DEFAULT_LOCALE": "vi",

@@ -33,6 +33,9 @@ blp = Blueprint("batches", __name__)
 
 HASHED_MAX_AGE = 365 * 24 * 3600
 OTHER_MAX_AGE = 3600
+# Where inspection photos and staged imports were kept before they moved to PRIVATE_FOLDER:
+# files a deployment has not moved yet are still not published.
+FORMERLY_PRIVATE = ("imports/", "inspections/")
 
 
 def _user() -> Any:
@@ -242,6 +245,8 @@ def labels(batch_id: int):
 @blp.get("/media/<path:name>")
 def media(name: str):
     """Uploaded photos and documents; `?w=480` serves a photo's small variant."""
+    if name.startswith(FORMERLY_PRIVATE):
+        abort(404)
     files = storage.media()
     wanted = name
     if request.args.get("w") == "480" and not name.endswith(".pdf"):

@@ -1,4 +1,4 @@
-"""Inspection photos: checked, shrunk and re-encoded as JPEG in the media storage."""
+"""Inspection photos: checked, shrunk and re-encoded as JPEG in the private store, never public."""
 from __future__ import annotations
 
 import io
@@ -15,13 +15,13 @@ SUBDIR = "inspections"
 
 
 def save_photo(upload: Any, field: str = "photo") -> str:
-    """Return the photo's name in the media storage. Re-encoding drops EXIF (GPS, camera)."""
+    """Return the photo's name in the private store. Re-encoding drops EXIF (GPS, camera)."""
     # The camera's rotation goes into the pixels, as EXIF does not survive the re-encoding.
     rgb = ImageOps.exif_transpose(decode_photo(upload.read(), field, MAX_SIDE)).convert("RGB")
     out = io.BytesIO()
     rgb.save(out, "JPEG", quality=82)
     name = f"{SUBDIR}/{uuid.uuid4().hex}.jpg"
-    storage.media().put(name, out.getvalue())
+    storage.private().put(name, out.getvalue())
     return name
 
 
@@ -30,7 +30,7 @@ def read_photo(name: str) -> bytes | None:
     if not name.startswith(SUBDIR + "/"):
         return None
     try:
-        with storage.media().open(name) as handle:
+        with storage.private().open(name) as handle:
             return handle.read()
     except FileNotFoundError:
         return None
