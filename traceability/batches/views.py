@@ -17,7 +17,7 @@ from flask import (
 from flask_babel import format_datetime
 from flask_login import current_user
 
-from .. import storage
+from .. import idempotency, storage
 from ..accounts.permissions import Action, can
 from ..codes import services as codes_services
 from ..errors import DomainError
@@ -167,6 +167,9 @@ def _event_form(user: Any, batch: Batch, *, kind: str | None, corrects: DiaryEve
         data = form.data_for_service()
         data["corrects_id"] = corrects.id if corrects is not None else None
         try:
+            replay = idempotency.claim(user, form.idempotency_key.data or None, field=None)
+            if replay is not None:  # this form was sent before: the same step, the same page
+                return replay
             event = services.record_event(user, batch, data)
             upload = form.attachment.data
             if upload is not None and getattr(upload, "filename", ""):
