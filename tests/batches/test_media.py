@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import struct
 import time
 import zlib
@@ -209,6 +210,21 @@ def test_a_palette_png_is_shrunk_smoothly_and_keeps_its_transparency(upload_fold
     assert stored.content_type == "image/png"
     result = _open(upload_folder, stored.name)
     assert result.size == (1600, 800) and result.mode == "RGBA"
+
+
+def test_the_producer_form_shows_the_pixel_bound_under_its_photo_field(client, farm, row_counter,
+                                                                        decoded_sizes):
+    from .conftest import login
+
+    login(client, farm.owner)
+    before = row_counter()
+    response = client.post(f"/producer/batches/{farm.batch.id}/record", data={
+        "kind": "packing", "attachment": (io.BytesIO(_jpeg_claiming(9000, 7000)), "IMG.jpg")},
+        content_type="multipart/form-data")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert re.search(r'name="attachment".*?Ảnh quá lớn: tối đa 50 triệu điểm ảnh\.', page, re.S)
+    assert decoded_sizes == [] and row_counter() == before
 
 
 def test_no_slot_free_on_the_host_is_a_503_naming_the_file(app, client, farm, step, row_counter,
