@@ -149,10 +149,12 @@ def client(app: Flask) -> FlaskClient:
 
 @pytest.fixture()
 def upload_folder(app: Flask, tmp_path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """The app's file stores (media, staged imports) in a temporary folder for one test."""
+    """The app's file stores in temporary folders for one test: the public one (returned) and
+    the private one (inspection photos, staged imports) beside it, in `private`."""
     from traceability import storage
 
-    folder = str(tmp_path / "uploads")
+    folder, private = str(tmp_path / "uploads"), str(tmp_path / "private")
     monkeypatch.setitem(app.config, "UPLOAD_FOLDER", folder)
-    monkeypatch.setitem(app.extensions, "storage", storage.local_stores(folder))
+    monkeypatch.setitem(app.config, "PRIVATE_FOLDER", private)
+    monkeypatch.setitem(app.extensions, "storage", storage.local_stores(folder, private))
     return folder

@@ -11,6 +11,7 @@ from openpyxl import Workbook
 
 from tests.conftest import make_test_app
 from tests.factories import login, make_region, make_user, tax_code
+from traceability.config import ConfigError
 from traceability.extensions import db
 from traceability.oversight.imports import COLUMNS
 from traceability.registry.models import Product
@@ -61,17 +62,32 @@ def test_a_name_outside_the_folder_or_hidden_is_never_a_file(store, tmp_path, na
     assert (tmp_path / "secret").read_bytes() == b"not for you"
 
 
-def test_the_stores_are_built_at_start_up_from_the_upload_folder(database_url, tmp_path):
-    folder = str(tmp_path / "uploads")
-    app = make_test_app(database_url, UPLOAD_FOLDER=folder)
+def test_the_stores_are_built_at_start_up_from_the_two_folders(database_url, tmp_path):
+    folder, private = str(tmp_path / "uploads"), str(tmp_path / "private")
+    app = make_test_app(database_url, UPLOAD_FOLDER=folder, PRIVATE_FOLDER=private)
     try:
         stores = app.extensions["storage"]
         assert stores["media"].root == folder
-        assert stores["staging"].root == os.path.join(folder, "imports")
-        assert not os.path.exists(folder)
+        assert stores["private"].root == private
+        assert stores["staging"].root == os.path.join(private, "imports")
+        assert not os.path.exists(folder) and not os.path.exists(private)
     finally:
         with app.app_context():
             db.engine.dispose()
+
+
+def test_the_private_folders_default_beside_the_public_one_in_the_instance_folder(app):
+    public, private = app.extensions["storage"]["media"].root, app.extensions["storage"]["private"].root
+    assert os.path.dirname(public) == os.path.dirname(private) == app.instance_path
+    assert os.path.commonpath([public, private]) == app.instance_path
+
+
+@pytest.mark.parametrize("private", ["uploads/private", "."])
+def test_a_private_folder_inside_the_public_one_or_around_it_stops_start_up(database_url, tmp_path,
+                                                                           private):
+    with pytest.raises(ConfigError, match="PRIVATE_FOLDER"):
+        make_test_app(database_url, UPLOAD_FOLDER=str(tmp_path / "uploads"),
+                      PRIVATE_FOLDER=str(tmp_path / private))
 
 
 def _register_file(region_code: str) -> bytes:
@@ -91,8 +107,9 @@ def test_an_import_checked_by_one_worker_is_imported_by_another(database_url, tm
     region = make_region()
     officer = make_user("officer", regions=[region])
     db.session.commit()
-    folder = str(tmp_path / "shared")
-    first, second = (make_test_app(database_url, UPLOAD_FOLDER=folder) for _ in range(2))
+    folder, private = str(tmp_path / "shared"), str(tmp_path / "shared-private")
+    first, second = (make_test_app(database_url, UPLOAD_FOLDER=folder, PRIVATE_FOLDER=private)
+                     for _ in range(2))
     try:
         one, other = first.test_client(), second.test_client()
         login(one, officer)

@@ -140,12 +140,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     api.init_app(app)
     api.ma_plugin.converter.add_attribute_function(_numeric_bounds)
 
-    from . import storage, web
+    from . import image_slots, storage, web
 
     storage.init_app(app)
     from .codes import print_jobs
 
     print_jobs.init_app(app)  # built here, started after gunicorn's fork (gunicorn.conf.py)
+    image_slots.init_app(app)
     web.init_app(app)
     _register_blueprints(app)
     from .resolver.lane import TraceLane

@@ -73,6 +73,9 @@ def load_config(instance_path: str) -> dict:
         "PRINT_JOB_POLL_SECONDS": 2.0,
         "PRINT_JOB_PROGRESS_SECONDS": 2.0,
         "PRINT_JOB_STALE_SECONDS": 120.0,
+        "PRIVATE_FOLDER": env.get("PRIVATE_FOLDER", str(Path(instance_path) / "private")),
+        # Images decoded at once on one host, by all its workers together (image_slots.py).
+        "IMAGE_DECODE_SLOTS": _count(env.get("IMAGE_DECODE_SLOTS"), "IMAGE_DECODE_SLOTS") or 2,
         "BABEL_DEFAULT_LOCALE": "vi",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
         "LANGUAGES": ("vi", "en"),

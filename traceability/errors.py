@@ -53,6 +53,13 @@ class Gone(DomainError):
     code = "gone"
 
 
+class Unavailable(DomainError):
+    """The work cannot be done right now (the host is busy); the same request may be sent again."""
+
+    status = 503
+    code = "service_unavailable"
+
+
 def field_error(field: str, message: str, cls: type[DomainError] = ValidationFailed) -> DomainError:
     """A validation error naming one field, in the contract's `errors` shape."""
     return cls(message, {field: [message]})
@@ -111,7 +118,10 @@ def register_error_handlers(app: Flask) -> None:
         from .extensions import db
 
         db.session.rollback()
-        return error_response(exc.status, exc.code, exc.message, exc.errors)
+        response = error_response(exc.status, exc.code, exc.message, exc.errors)
+        if exc.status == 503:
+            response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
 
     @app.errorhandler(HTTPException)
     def handle_http_exception(exc: HTTPException):

@@ -1,10 +1,13 @@
 """Where uploaded files live: one small interface, built at start-up, and a local folder behind it.
 
-Three stores: `media` (photos and documents, served at /media/…; UPLOAD_FOLDER), `staging`
+Four stores. `media` (UPLOAD_FOLDER) holds the producers' photos and documents and is public:
+/media/… serves anything in it. Two live in PRIVATE_FOLDER, which nothing serves as it is:
+`private` (inspection photos, shown only through a permission-checked page) and `staging`
 (import files kept between the dry run and the import, found by their token from any worker;
-UPLOAD_FOLDER/imports) and `generated` (files the service makes, such as print-job label
-files; GENERATED_FOLDER, outside the publicly served folder: only their endpoints read them). Several hosts need a folder they all mount, or another implementation
-of `FileStorage`; nothing keeps a file in a process's memory or in a per-process temporary path.
+PRIVATE_FOLDER/imports). `generated` (GENERATED_FOLDER) holds the files the service makes,
+such as print-job label files, read only by their permission-checked endpoints. Several hosts
+need folders they all mount, or another implementation of `FileStorage`; nothing keeps a file
+in a process's memory or in a per-process temporary path.
 """
 from __future__ import annotations
 
@@ -16,6 +19,8 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import BinaryIO, Protocol
 
 from flask import Flask, current_app
+
+from .config import ConfigError
 
 
 class FileStorage(Protocol):
@@ -115,21 +120,31 @@ class LocalFolderStorage:
         return path if path is not None and os.path.isfile(path) else None
 
 
-def local_stores(folder: str) -> dict[str, FileStorage]:
-    """Both stores under one local folder (staged imports in its `imports` subfolder)."""
-    return {"media": LocalFolderStorage(folder),
-            "staging": LocalFolderStorage(os.path.join(folder, "imports"))}
+def local_stores(public_folder: str, private_folder: str) -> dict[str, FileStorage]:
+    """The public store in one local folder; the private one and the staged imports (in its
+    `imports` subfolder) in another, which must not be inside the first."""
+    public, private = os.path.abspath(public_folder), os.path.abspath(private_folder)
+    if os.path.commonpath([public, private]) in (public, private):
+        raise ConfigError(f"PRIVATE_FOLDER ({private}) and UPLOAD_FOLDER ({public}) must not "
+                          "contain one another: everything in UPLOAD_FOLDER is public")
+    return {"media": LocalFolderStorage(public), "private": LocalFolderStorage(private),
+            "staging": LocalFolderStorage(os.path.join(private, "imports"))}
 
 
 def init_app(app: Flask) -> None:
-    stores = local_stores(app.config["UPLOAD_FOLDER"])
+    stores = local_stores(app.config["UPLOAD_FOLDER"], app.config["PRIVATE_FOLDER"])
     stores["generated"] = LocalFolderStorage(app.config["GENERATED_FOLDER"])
     app.extensions["storage"] = stores
 
 
 def media() -> FileStorage:
-    """Uploaded photos and documents."""
+    """The producers' photos and documents: public, served at /media/…."""
     return current_app.extensions["storage"]["media"]  # type: ignore[no-any-return]
+
+
+def private() -> FileStorage:
+    """Files that only some signed-in users may see (inspection photos)."""
+    return current_app.extensions["storage"]["private"]  # type: ignore[no-any-return]
 
 
 def staging() -> FileStorage:

@@ -10,6 +10,7 @@ from flask import Flask, Response, current_app, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from . import idempotency
 from .errors import DomainError, Forbidden
 from .extensions import db
 
@@ -58,16 +59,22 @@ def form_error(form: Any, exc: DomainError) -> None:
 
 def _commit_or_roll_back(response: Response) -> Response:
     """One commit per request: a state-changing request that answers with success commits
-    everything its handler did, once; an error answer (a refused form, a domain error, a 500
-    from an unexpected exception) rolls all of it back. Safe methods write nothing here: their
-    session is discarded with the request. The few commits made earlier on purpose (a redeemed
-    handover claim, the expiry-notice job, the scan log) say why where they are made."""
+    everything its handler did, once, after its response is built: the answer needs no reload
+    of what was written, which a database going away right after the commit would fail. An
+    error answer (a refused form, a domain error, a 500 from an unexpected exception) rolls
+    all of it back. Safe methods write nothing here: their session is discarded with the
+    request. The few commits made earlier on purpose (a redeemed handover claim, the
+    expiry-notice job, the scan log) say why where they are made."""
     if request.method in SAFE_METHODS:
         return response
     if response.status_code >= 400:
+        idempotency.forget()
         db.session.rollback()
         return response
     try:
+        # The response is complete here, so a request that claimed an idempotency key keeps
+        # it in the same transaction; nothing below reads the database again.
+        idempotency.remember(response)
         db.session.commit()
     except Exception as exc:  # noqa: BLE001 -- answered by the app's error handlers, or a 500
         db.session.rollback()

@@ -3,6 +3,10 @@ from __future__ import annotations
 
 import io
 import os
+import re
+import struct
+import time
+import zlib
 
 import pytest
 import sqlalchemy as sa
@@ -101,7 +105,7 @@ def test_oversized_and_too_many_pixels_are_refused(upload_folder, in_request, mo
     data = jpeg_bytes()
     with pytest.raises(ValidationFailed, match="Tệp quá lớn"):
         media.store_upload(data, LocalFolderStorage(upload_folder), max_bytes=len(data) - 1)
-    monkeypatch.setattr(media, "MAX_PIXELS", 1000)
+    monkeypatch.setitem(media.MAX_PIXELS, "PNG", 1000)
     with pytest.raises(ValidationFailed, match="triệu điểm ảnh"):
         media.store_upload(png_bytes((64, 48)), LocalFolderStorage(upload_folder), max_bytes=LIMIT)
 
@@ -110,6 +114,133 @@ def test_pdf_lab_report_is_stored_as_is(upload_folder):
     pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
     stored = media.store_upload(pdf, LocalFolderStorage(upload_folder), max_bytes=LIMIT)
     assert stored.content_type == "application/pdf" and stored.name.endswith(".pdf")
+
+
+# --- bounded decoding: pixels checked from the header, JPEG decoded small, slots per host ---
+
+
+def _png_of(width: int, height: int) -> bytes:
+    """A valid, fully decodable RGB PNG of that size: blank rows compress to almost nothing,
+    so a 60 MP picture fits in a few hundred KB (the file the attack used)."""
+    compressor = zlib.compressobj(1)
+    row = b"\0" * (1 + width * 3)
+    idat = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
+
+
+def _jpeg_claiming(width: int, height: int) -> bytes:
+    """A small JPEG whose frame header claims `width`×`height` (its data ends long before)."""
+    data = bytearray(jpeg_bytes((64, 48), with_gps=False))
+    frame = data.index(b"\xff\xc0")
+    data[frame + 5:frame + 9] = struct.pack(">HH", height, width)
+    return bytes(data)
+
+
+@pytest.fixture(scope="module")
+def png_7745() -> bytes:
+    return _png_of(7745, 7745)
+
+
+@pytest.fixture()
+def decoded_sizes(monkeypatch) -> list[tuple[int, int]]:
+    """The size of every image whose pixels get decoded, as the decoder is asked for them."""
+    from PIL import ImageFile
+
+    sizes: list[tuple[int, int]] = []
+    load = ImageFile.ImageFile.load
+
+    def spy(self):  # type: ignore[no-untyped-def]
+        if self.tile:
+            sizes.append(self.size)
+        return load(self)
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", spy)
+    return sizes
+
+
+def test_a_7745_square_png_is_refused_from_its_header_without_decoding(
+        upload_folder, in_request, png_7745, decoded_sizes):
+    assert len(png_7745) < LIMIT and 7745 * 7745 < 60_000_000  # under the old bound
+    started = time.perf_counter()
+    with pytest.raises(ValidationFailed, match="tối đa 16 triệu điểm ảnh") as caught:
+        media.store_upload(png_7745, LocalFolderStorage(upload_folder), max_bytes=LIMIT)
+    assert time.perf_counter() - started < 1
+    assert list(caught.value.errors) == ["file"]
+    assert decoded_sizes == []
+    assert not os.path.exists(upload_folder)
+
+
+def test_a_jpeg_beyond_50_megapixels_is_refused_from_its_header(upload_folder, in_request,
+                                                                decoded_sizes):
+    with pytest.raises(ValidationFailed, match="tối đa 50 triệu điểm ảnh") as caught:
+        media.store_upload(_jpeg_claiming(8200, 6200), LocalFolderStorage(upload_folder),
+                           max_bytes=LIMIT)
+    assert list(caught.value.errors) == ["file"] and decoded_sizes == []
+
+
+def test_a_50_megapixel_phone_photo_is_decoded_at_a_quarter_of_its_size(upload_folder,
+                                                                         decoded_sizes):
+    # 8160×6120, a 50 MP sensor's full resolution (its scan data is short; libjpeg fills it in).
+    stored = media.store_upload(_jpeg_claiming(8160, 6120), LocalFolderStorage(upload_folder),
+                                max_bytes=LIMIT)
+    assert decoded_sizes == [(2040, 1530)]  # 1/8 would be smaller than the 1600 px result
+    assert _open(upload_folder, stored.name).size == (1600, 1200)
+
+
+def test_a_large_jpeg_is_decoded_at_reduced_scale(upload_folder, decoded_sizes):
+    stored = media.store_upload(jpeg_bytes((4000, 3000)), LocalFolderStorage(upload_folder),
+                                max_bytes=LIMIT)
+    # Half size is the smallest scale that still covers 1600×1200.
+    assert decoded_sizes == [(2000, 1500)]
+    assert _open(upload_folder, stored.name).size == (1600, 1200)
+    assert _open(upload_folder, media.small_name(stored.name)).size == (480, 360)
+
+
+def test_a_palette_png_is_shrunk_smoothly_and_keeps_its_transparency(upload_folder):
+    image = Image.new("P", (2000, 1000), 1)
+    image.putpalette([0, 0, 0, 255, 255, 255] + [0, 0, 0] * 254)
+    out = io.BytesIO()
+    image.save(out, "PNG", transparency=0)
+    stored = media.store_upload(out.getvalue(), LocalFolderStorage(upload_folder), max_bytes=LIMIT)
+    assert stored.content_type == "image/png"
+    result = _open(upload_folder, stored.name)
+    assert result.size == (1600, 800) and result.mode == "RGBA"
+
+
+def test_the_producer_form_shows_the_pixel_bound_under_its_photo_field(client, farm, row_counter,
+                                                                        decoded_sizes):
+    from .conftest import login
+
+    login(client, farm.owner)
+    before = row_counter()
+    response = client.post(f"/producer/batches/{farm.batch.id}/record", data={
+        "kind": "packing", "attachment": (io.BytesIO(_jpeg_claiming(9000, 7000)), "IMG.jpg")},
+        content_type="multipart/form-data")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert re.search(r'name="attachment".*?Ảnh quá lớn: tối đa 50 triệu điểm ảnh\.', page, re.S)
+    assert decoded_sizes == [] and row_counter() == before
+
+
+def test_no_slot_free_on_the_host_is_a_503_naming_the_file(app, client, farm, step, row_counter,
+                                                            monkeypatch, decoded_sizes):
+    from traceability.image_slots import HostSlots
+
+    slots = HostSlots(app.extensions["image_slots"].folder + "-test", 1, wait_seconds=0.2)
+    monkeypatch.setitem(app.extensions, "image_slots", slots)
+    before = row_counter()
+    with slots.hold():  # another request, in this or another worker, is decoding
+        response = _upload(client, farm, step, jpeg_bytes())
+    assert response.status_code == 503
+    assert response.headers["Retry-After"]
+    assert "file" in response.get_json()["errors"]
+    assert decoded_sizes == [] and row_counter() == before
+    assert _upload(client, farm, step, jpeg_bytes()).status_code == 201  # the slot is free again
 
 
 # --- through the API ---------------------------------------------------------------------

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_smorest import Blueprint
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from .. import storage
+from .. import idempotency, storage
 from ..accounts.auth import api_user
 from ..accounts.permissions import Action
 from ..errors import error_response
@@ -33,6 +33,7 @@ from .schemas import (
 # "batches" is the producer UI's blueprint (views.py); Flask needs distinct names.
 blp = Blueprint("batches_api", __name__, url_prefix="/api/v1",
                 description="Batches (lots) and their append-only, hash-chained production diary.")
+IN_FLIGHT = "A request with the same Idempotency-Key is still being processed"
 
 
 
@@ -83,16 +84,22 @@ class BatchEvents(MethodView):
         return paginate_select(services.events_of(batch), pagination_parameters)
 
     @blp.arguments(EventCreateSchema)
+    @blp.arguments(idempotency.IdempotencyKeyHeader, location="headers")
     @blp.response(201, EventSchema)
     @blp.alt_response(403, description="The caller may not edit this producer")
-    def post(self, data: dict, batch_id: int):
+    @blp.alt_response(409, description=IN_FLIGHT)
+    def post(self, data: dict, headers: dict, batch_id: int):
         """Record a production step (or, with corrects_id, a correction of one)
 
         The diary is append-only: nothing is ever edited or deleted. A correction is a new
-        step that points at the one it corrects; both stay visible.
+        step that points at the one it corrects; both stay visible. Send an `Idempotency-Key`
+        to make a retry safe.
         """
         user = api_user()
         batch = services.get_batch(user, batch_id, Action.EDIT)
+        replay = idempotency.claim(user, headers.get("key"))
+        if replay is not None:
+            return replay
         event = services.record_event(user, batch, data)
         return event
 
@@ -109,9 +116,11 @@ class EventById(MethodView):
 class EventAttachments(MethodView):
     @blp.arguments(AttachmentUploadSchema, location="files")
     @blp.arguments(AttachmentFormSchema, location="form")
+    @blp.arguments(idempotency.IdempotencyKeyHeader, location="headers")
     @blp.response(201, AttachmentSchema)
+    @blp.alt_response(409, description=IN_FLIGHT)
     @blp.alt_response(413, description="The file is larger than the upload limit")
-    def post(self, files: dict, form: dict, batch_id: int, event_id: int):
+    def post(self, files: dict, form: dict, headers: dict, batch_id: int, event_id: int):
         """Attach a photo or document to a diary step
 
         Photos are checked by decoding them, resized to at most 1600 px (plus a 480 px
@@ -120,6 +129,9 @@ class EventAttachments(MethodView):
         """
         user = api_user()
         event = services.get_event(user, batch_id, event_id, Action.EDIT)
+        replay = idempotency.claim(user, headers.get("key"))
+        if replay is not None:
+            return replay
         stored = store_upload(files["file"].read(), storage.media(),
                               max_bytes=max_upload_bytes(current_app.config),
                               keep_location=form["keep_location"])

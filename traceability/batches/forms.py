@@ -13,6 +13,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, InputRequired, Length, Optional
 
 from ..clock import VIETNAM
+from ..idempotency import KeyField
 from .models import EventKind
 
 KIND_LABELS: dict[EventKind, Any] = {
@@ -154,6 +155,8 @@ class EventForm(FlaskForm):
         Optional(), Length(max=200, message=_l("Tối đa %(max)d ký tự."))])
     attachment = FileField(_l("Ảnh hoặc tài liệu PDF"))
     keep_location = BooleanField(_l("Giữ vị trí GPS của ảnh"))
+    # A double submit of one rendered form records one step (see idempotency.py).
+    idempotency_key = KeyField()
 
     def data_for_service(self) -> dict[str, Any]:
         data: dict[str, Any] = {name: getattr(self, name).data for name in (

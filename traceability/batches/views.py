@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import ValidationError
 
-from .. import storage
+from .. import idempotency, storage
 from ..accounts.permissions import Action, can
 from ..codes import print_jobs
 from ..codes import services as codes_services
@@ -37,6 +37,9 @@ blp = Blueprint("batches", __name__)
 
 HASHED_MAX_AGE = 365 * 24 * 3600
 OTHER_MAX_AGE = 3600
+# Where inspection photos and staged imports were kept before they moved to PRIVATE_FOLDER:
+# files a deployment has not moved yet are still not published.
+FORMERLY_PRIVATE = ("imports/", "inspections/")
 
 
 def _user() -> Any:
@@ -168,6 +171,9 @@ def _event_form(user: Any, batch: Batch, *, kind: str | None, corrects: DiaryEve
         data = form.data_for_service()
         data["corrects_id"] = corrects.id if corrects is not None else None
         try:
+            replay = idempotency.claim(user, form.idempotency_key.data or None, field=None)
+            if replay is not None:  # this form was sent before: the same step, the same page
+                return replay
             event = services.record_event(user, batch, data)
             upload = form.attachment.data
             if upload is not None and getattr(upload, "filename", ""):
@@ -279,6 +285,8 @@ def print_job(job_id: int):
 @blp.get("/media/<path:name>")
 def media(name: str):
     """Uploaded photos and documents; `?w=480` serves a photo's small variant."""
+    if name.startswith(FORMERLY_PRIVATE):
+        abort(404)
     files = storage.media()
     wanted = name
     if request.args.get("w") == "480" and not name.endswith(".pdf"):
