@@ -2,6 +2,7 @@
 a failed write or a normal shutdown."""
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from datetime import datetime, timezone
@@ -11,9 +12,9 @@ import sqlalchemy as sa
 
 from traceability.extensions import db
 from traceability.resolver import scanlog
+from traceability.resolver.infra import trace_infra
 from traceability.resolver.models import Scan, ScanVerdict
 from traceability.resolver.scanlog import ScanLog
-from traceability.resolver.infra import trace_infra
 
 
 def _scans() -> list[Scan]:
@@ -133,6 +134,25 @@ def test_without_an_interval_each_scan_is_written_at_once(fresh_file):
     log.add(_row("/01/now"))
     assert _codes(fresh_file) == ["/01/now"]
     log.close()
+
+
+def test_a_forked_worker_starts_with_an_empty_log(fresh_file):
+    """The log is made at start-up: a worker forked after that (gunicorn --preload) neither
+    counts nor writes the parent's unwritten scans."""
+    _make_schema(fresh_file)
+    log = ScanLog(fresh_file, 3600)
+    log.add({**_row("/01/parent"), "verdict": "genuine", "serial_index": 1})
+    read_end, write_end = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover (the child's answer is checked below)
+        clean = log.pending_for(None, 1).count == 0 and log.flush() == 0
+        os.write(write_end, b"y" if clean else b"n")
+        os._exit(0)
+    os.waitpid(child, 0)
+    assert os.read(read_end, 1) == b"y"
+    assert log.pending_for(None, 1).count == 1  # the parent's own
+    log.close()
+    assert _codes(fresh_file) == ["/01/parent"]
 
 
 def test_a_refused_row_is_dropped_and_the_rest_written(app, shelf, caplog):

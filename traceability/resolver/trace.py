@@ -61,7 +61,7 @@ class Column(NamedTuple):
     integer: bool = False    # PostgreSQL answers in text (see _pg_row): parsed back to int
     stamp: bool = False      # a version stamp of the page (ETag, page shell cache)
     changed: bool = False    # a change time (Last-Modified)
-    grouped: bool = True     # in SQLite's GROUP BY (aggregates and subqueries are not)
+    grouped: bool = True     # a head column in SQLite's GROUP BY (not a subquery)
 
 
 HEAD_COLUMNS = (
