@@ -603,6 +603,9 @@ _MARKS = {name: f"\x1e{name}\x1e" for name in ("serial", "lot", "count", "first"
 
 def _cached_unit(infra: TraceInfra, res: Resolution, reader: Reader,
                  render: bool) -> tuple[str, str] | None:
+    """The unit fragment of a page without a warning or an inspector's block, filled in
+    from its cached form (made on a miss where templates can be rendered); None on a miss
+    without `render`."""
     link = res.link
     kind = (reader.locale, res.serial_state, res.lot_unknown, link.serial is not None)
     fragment = infra.fragments.get(kind)
