@@ -18,6 +18,7 @@ from flask.testing import FlaskClient
 from traceability import create_app
 from traceability.config import normalize_database_url
 from traceability.extensions import db as _db
+from traceability.resolver.infra import trace_infra
 
 SERIAL_KEYS = "1:dGVzdC1zZXJpYWwta2V5LW9uZS0xMjM0NTY3OA==,2:dGVzdC1zZXJpYWwta2V5LXR3by0xMjM0NTY3ODk="
 
@@ -83,25 +84,11 @@ def make_test_app(database_url: str, **overrides) -> Flask:
 _APPS: list[Flask] = []
 
 
-def _dispose_trace_engine(app: Flask) -> None:
-    """The trace path's autocommit engine (resolver.views._autocommit) and the scan log
-    (resolver.scanlog) have their own pools."""
-    pinned = app.extensions.pop("trace_connection", None)
-    if pinned is not None:
-        pinned.close()
-    engine = app.extensions.pop("trace_autocommit", None)
-    if engine is not None:
-        engine.dispose()
-    scan_log = app.extensions.pop("scan_log", None)
-    if scan_log is not None:
-        scan_log.close()
-
-
 @pytest.fixture(scope="session", autouse=True)
 def _dispose_app_engines() -> Iterator[None]:
     yield
     for app in _APPS:
-        _dispose_trace_engine(app)
+        trace_infra(app).close()  # the trace path's read engine and scan log have their own pools
 
 
 @pytest.fixture(scope="session")
@@ -134,8 +121,7 @@ def db(app: Flask) -> Iterator:
         yield _db
         _db.session.rollback()
         _empty_all_tables()
-        app.extensions.pop("trace_shells", None)
-        _dispose_trace_engine(app)
+        trace_infra(app).reset()  # cached page parts, connections and the scan log
         _db.session.remove()
     from traceability.extensions import limiter
 

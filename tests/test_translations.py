@@ -29,9 +29,6 @@ GLOSSARY = TRANSLATIONS / "en_glossary.json"
 KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "_t": None}
 # %(name)s, %(n)d, %s ... and str.format / marshmallow fields such as {min}, {max}, {choices}.
 PLACEHOLDER = re.compile(r"%(?:\([^)]*\))?[-#0 +]*\d*(?:\.\d+)?[diouxXeEfFgGcrs]|\{[^{}]*\}")
-# The trace page's fast path formats a few strings with app.extensions["fast_gettext"]
-# (called `t`), often inside f-strings, which babel's extractor does not see.
-FAST_GETTEXT_CALL = re.compile(r"""\bt\(\s*(["'])((?:(?!\1).)+)\1\s*\)""")
 
 
 def _ensure_mo() -> None:
@@ -74,16 +71,6 @@ def source_msgids() -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def fast_path_msgids() -> set[str]:
-    found = set()
-    for path in (ROOT / "traceability").rglob("*.py"):
-        text = path.read_text(encoding="utf-8")
-        if "fast_gettext" in text:
-            found |= {m.group(2) for m in FAST_GETTEXT_CALL.finditer(text)}
-    return found
-
-
-@pytest.fixture(scope="module")
 def catalog():  # type: ignore[no-untyped-def]
     with PO.open("rb") as f:
         return read_po(f, locale="en")
@@ -94,9 +81,8 @@ def english(catalog) -> dict:  # type: ignore[no-untyped-def]
     return {_key(m.id): m.string for m in catalog if m.id}
 
 
-def test_every_message_of_the_source_has_english(source_msgids, fast_path_msgids, english):
-    assert fast_path_msgids, "the trace page's fast path no longer calls t(...)?"
-    missing = sorted(msgid for msgid in source_msgids | fast_path_msgids
+def test_every_message_of_the_source_has_english(source_msgids, english):
+    missing = sorted(msgid for msgid in source_msgids
                      if msgid not in english or not all(_forms(english[msgid])))
     assert missing == [], "run traceability/translations/update_en.py"
 

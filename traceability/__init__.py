@@ -41,15 +41,13 @@ def _install_template_gettext(app: Flask) -> None:
     directory = os.path.join(app.root_path, "translations")
     catalogs: dict[str, NullTranslations] = {}
 
-    def catalog(locale: str | None = None) -> NullTranslations:
-        locale = locale or str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"])
+    def catalog() -> NullTranslations:
+        locale = str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"])
         found = catalogs.get(locale)
         if found is None:
             found = catalogs[locale] = Translations.load(directory, [locale])
         return found
 
-    # fast_gettext(message, locale=None): the request's language unless one is given.
-    app.extensions["fast_gettext"] = lambda s, locale=None: catalog(locale).ugettext(s)
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: catalog().ugettext(s),
         ngettext=lambda s, p, n: catalog().ungettext(s, p, n),
@@ -149,7 +147,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     image_slots.init_app(app)
     web.init_app(app)
     _register_blueprints(app)
+    from .resolver import infra
     from .resolver.lane import TraceLane
+
+    infra.init_app(app)  # the trace path's engine, scan log and caches (resolver/infra.py)
 
     app.wsgi_app = TraceLane(app, app.wsgi_app)  # type: ignore[method-assign]
     from .security import SecurityHeaders

@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from flask import request, request_started
 
 from tests.factories import make_batch, make_certificate, make_producer, make_product
 from traceability.batches.services import append_event
@@ -52,3 +53,17 @@ def shelf() -> Shelf:
     run = issue_label_run(batch, level=LabelLevel.UNIT, count=50)
     db.session.commit()
     return Shelf(producer, product, cert, batch, run)
+
+
+@pytest.fixture()
+def flask_requests(app):
+    """The paths of the requests that reached Flask (its `request_started` signal): the
+    trace lane answers the others."""
+    seen: list[str] = []
+
+    def started(sender, **_extra):
+        seen.append(request.path)
+
+    request_started.connect(started, app)
+    yield seen
+    request_started.disconnect(started, app)

@@ -2,6 +2,7 @@
 a failed write or a normal shutdown."""
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from datetime import datetime, timezone
@@ -11,9 +12,9 @@ import sqlalchemy as sa
 
 from traceability.extensions import db
 from traceability.resolver import scanlog
+from traceability.resolver.infra import trace_infra
 from traceability.resolver.models import Scan, ScanVerdict
 from traceability.resolver.scanlog import ScanLog
-from traceability.resolver.services import scan_log
 
 
 def _scans() -> list[Scan]:
@@ -33,11 +34,9 @@ def _page(client, path: str, addr: str = "10.0.0.1") -> str:
 def batched(app, monkeypatch):
     """Production behaviour: rows wait for the writer (an hour here, so the test decides)."""
     monkeypatch.setitem(app.config, "SCAN_LOG_FLUSH_SECONDS", 3600)
-    app.extensions.pop("scan_log", None)
+    trace_infra(app).reset()
     yield
-    log = app.extensions.pop("scan_log", None)
-    if log is not None:
-        log.close()
+    trace_infra(app).close()
 
 
 def test_unwritten_scans_are_counted_and_written_in_one_batch(app, client, shelf, batched):
@@ -46,7 +45,7 @@ def test_unwritten_scans_are_counted_and_written_in_one_batch(app, client, shelf
     _page(client, shelf.lot_path)
     assert _scans() == []  # nothing written yet: the page counted the buffered scans
 
-    assert scan_log().flush() == 3
+    assert trace_infra(app).scan_log.flush() == 3
     scans = _scans()
     assert [(s.serial_index, s.verdict) for s in scans] == [
         (3, ScanVerdict.GENUINE), (3, ScanVerdict.GENUINE), (None, ScanVerdict.LOT)]
@@ -64,7 +63,7 @@ def test_buffered_scans_from_other_networks_raise_the_copy_flag(app, client, she
 
 def test_the_writer_thread_flushes_on_its_own(app, client, shelf, monkeypatch):
     monkeypatch.setitem(app.config, "SCAN_LOG_FLUSH_SECONDS", 0.05)
-    app.extensions.pop("scan_log", None)
+    trace_infra(app).reset()
     _page(client, shelf.unit_path(5))
     deadline = time.monotonic() + 10
     while not _scans() and time.monotonic() < deadline:
@@ -137,6 +136,25 @@ def test_without_an_interval_each_scan_is_written_at_once(fresh_file):
     log.close()
 
 
+def test_a_forked_worker_starts_with_an_empty_log(fresh_file):
+    """The log is made at start-up: a worker forked after that (gunicorn --preload) neither
+    counts nor writes the parent's unwritten scans."""
+    _make_schema(fresh_file)
+    log = ScanLog(fresh_file, 3600)
+    log.add({**_row("/01/parent"), "verdict": "genuine", "serial_index": 1})
+    read_end, write_end = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover (the child's answer is checked below)
+        clean = log.pending_for(None, 1).count == 0 and log.flush() == 0
+        os.write(write_end, b"y" if clean else b"n")
+        os._exit(0)
+    os.waitpid(child, 0)
+    assert os.read(read_end, 1) == b"y"
+    assert log.pending_for(None, 1).count == 1  # the parent's own
+    log.close()
+    assert _codes(fresh_file) == ["/01/parent"]
+
+
 def test_a_refused_row_is_dropped_and_the_rest_written(app, shelf, caplog):
     """A scan whose batch was deleted before the write must not block the buffer forever
     (COPY on PostgreSQL, multi-row INSERT on SQLite: one bad row fails the whole batch)."""
@@ -178,8 +196,8 @@ def test_a_request_writes_the_due_batch_after_its_response(app, client, shelf, b
     _page(client, shelf.unit_path(8))
     _page(client, shelf.unit_path(8))
     assert _scans() == []  # not due yet
-    scan_log()._due_at = time.monotonic() - 0.001
+    trace_infra(app).scan_log._due_at = time.monotonic() - 0.001
     html = _page(client, shelf.unit_path(8))
     assert "Đã quét 3 lần" in html
     assert [s.serial_index for s in _scans()] == [8, 8, 8]  # this scan too, once sent
-    assert not scan_log().due()
+    assert not trace_infra(app).scan_log.due()

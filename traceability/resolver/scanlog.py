@@ -116,6 +116,7 @@ class ScanLog:
 
     def pending_for(self, batch_id: int, serial_index: int) -> Pending:
         """This process's unwritten scans of a unit, for counts that include them."""
+        self._after_fork()
         with self._lock:
             mine = self._units.get((batch_id, serial_index))
             if not mine:
@@ -150,6 +151,7 @@ class ScanLog:
 
     def flush(self) -> int:
         """Write every queued row now; the number written. Rows stay queued on failure."""
+        self._after_fork()
         with self._lock:
             rows = self._rows
         if not rows:
@@ -266,7 +268,8 @@ class ScanLog:
                 self._attempt()
 
     def _after_fork(self) -> None:
-        """A forked worker starts with an empty buffer, no thread and no connections."""
+        """A forked worker starts with an empty buffer, no thread and no connections (the
+        log is made at start-up, and `gunicorn --preload` forks the workers after that)."""
         pid = os.getpid()
         if pid != self._pid:
             self._pid = pid
