@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 
 import flask_wtf.csrf
 import pytest
+from werkzeug.test import run_wsgi_app
 
 from tests.factories import login, make_user
 from tests.resolver.conftest import GTIN
@@ -18,6 +19,7 @@ from traceability.gs1 import parse_path
 from traceability.resolver import trace
 from traceability.resolver.lane import TraceLane
 from traceability.resolver.scanlog import ScanLog
+from traceability.security import SecurityHeaders
 
 NOW = datetime(2026, 11, 29, 3, 4, 5, tzinfo=timezone.utc)
 LOCALES = ("vi", "en")
@@ -71,6 +73,13 @@ def _answer(response) -> tuple:
     return response.status_code, sorted(response.headers.items()), response.get_data()
 
 
+def _served(app, page, environ) -> tuple:
+    """The model's page as a client gets it: through the middleware around both doors
+    (security headers), as the lane's and Flask's answers are."""
+    body, status, headers = run_wsgi_app(SecurityHeaders(app, page), dict(environ))
+    return int(status.split()[0]), sorted(headers.items()), b"".join(body)
+
+
 @pytest.mark.parametrize("locale", LOCALES)
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_the_lane_and_flask_answer_alike(app, shelf, scans, flask_requests, monkeypatch,
@@ -101,7 +110,7 @@ def test_the_lane_and_flask_answer_alike(app, shelf, scans, flask_requests, monk
         with app.app_context(), app.request_context(environ):
             reader = trace.Reader.from_environ(environ, parse_path(path, ""), app)
             page = trace.page(app, reader, render=True)
-        assert (page.status, sorted(page.headers), page.body) == _answer(flask_answer)
+        assert _served(app, page, environ) == _answer(flask_answer)
         assert scans[3] == scans[2]
     assert lane_answer.status_code == STATUS.get(kind, 200)
     page = warm_up.get_data(as_text=True)
@@ -128,5 +137,5 @@ def test_the_inspector_page_is_the_models_page(app, client, shelf, scans, locale
             reader = trace.Reader.from_environ(environ, parse_path(path, ""), app,
                                                inspector=db.session.get(User, user_id))
             page = trace.page(app, reader, render=True)
-        assert (page.status, sorted(page.headers), page.body) == _answer(by_flask)
+        assert _served(app, page, environ) == _answer(by_flask)
         assert scans[-2] == scans[-1]
