@@ -86,7 +86,7 @@ def test_the_lane_and_flask_answer_alike(app, shelf, scans, flask_requests, monk
                                          kind, locale):
     method, path, lane_answers = KINDS[kind](shelf)
     if kind == "copy-flagged serial":
-        monkeypatch.setitem(app.config, "SCAN_COPY_MAX_SCANS", 0)
+        monkeypatch.setitem(app.config, "SCAN_COPY_MAX_NETWORKS", 0)
     headers = {"Accept-Language": locale}
     by_lane = app.test_client()
     by_flask = app.test_client()

@@ -89,7 +89,7 @@ def test_what_needs_more_than_the_fast_path_goes_to_flask(app, client, shelf, fl
     encoded = client.get(shelf.unit_path(41) + "?link%54ype=gs1:pip")  # linkType, encoded
     assert encoded.status_code == 307
     assert client.get("/01/08939900001011").status_code == 400  # bad check digit
-    monkeypatch.setitem(app.config, "SCAN_COPY_MAX_SCANS", 1)
+    monkeypatch.setitem(app.config, "SCAN_COPY_MAX_NETWORKS", 0)
     assert "có thể đã bị sao chép" in client.get(shelf.unit_path(41)).get_data(as_text=True)
     assert len(flask_requests) == 7
 

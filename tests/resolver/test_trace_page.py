@@ -101,11 +101,60 @@ def test_copy_flag_after_too_many_networks(app, client, shelf, monkeypatch):
     assert "sao chép" not in other
 
 
-def test_copy_flag_after_too_many_scans(app, client, shelf, monkeypatch):
-    monkeypatch.setitem(app.config, "SCAN_COPY_MAX_SCANS", 3)
-    for _ in range(3):
-        assert "sao chép" not in _html(client, shelf.unit_path(8))
+def test_one_network_reloading_a_unit_never_marks_it_a_copy_for_everyone(client, shelf):
+    """23 quick loads from one address used to flag a genuine product for every later reader:
+    a network's repeated scans count once per hour, and one network alone never flags."""
+    for _ in range(23):
+        html = _html(client, shelf.unit_path(8), environ_base={"REMOTE_ADDR": "203.113.7.9"})
+    assert "sao chép" not in html and "Đã quét 23 lần" in html
+    later = _html(client, shelf.unit_path(8), environ_base={"REMOTE_ADDR": "14.160.2.3"})
+    assert "sao chép" not in later and "Đã quét 24 lần" in later
+
+
+def _past_scans(shelf, index: int, networks: list[str], hours: int) -> None:
+    """Genuine scans of unit `index`, one an hour for `hours` hours, from `networks` in turn."""
+    start = datetime.now(timezone.utc) - timedelta(hours=hours + 1)
+    for hour in range(hours):
+        db.session.add(Scan(at=start + timedelta(hours=hour), code=shelf.unit_path(index),
+                            product_id=shelf.product.id, batch_id=shelf.batch.id,
+                            serial_index=index, verdict=ScanVerdict.GENUINE,
+                            network_hash=networks[hour % len(networks)]))
+    db.session.commit()
+
+
+def test_copy_flag_after_too_many_network_hours_from_more_than_one_network(app, client, shelf,
+                                                                           monkeypatch):
+    monkeypatch.setitem(app.config, "SCAN_COPY_MAX_SCANS", 10)
+    _past_scans(shelf, 8, ["aaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbb"], hours=10)
     assert "có thể đã bị sao chép" in _html(client, shelf.unit_path(8))
+    _past_scans(shelf, 9, ["cccccccccccccccc"], hours=30)   # one network, thirty hours
+    assert "sao chép" not in _html(client, shelf.unit_path(9),
+                                   environ_base={"REMOTE_ADDR": None})
+
+
+def test_the_reports_list_of_copies_follows_the_same_rule(app, shelf, monkeypatch):
+    from traceability.oversight.reports import copy_flags
+
+    monkeypatch.setitem(app.config, "SCAN_COPY_MAX_SCANS", 10)
+    _past_scans(shelf, 8, ["aaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbb"], hours=11)
+    _past_scans(shelf, 9, ["cccccccccccccccc"], hours=30)
+    flagged = copy_flags([shelf.product.id])
+    assert [(f["serial_index"], f["scans"], f["networks"]) for f in flagged] == [(8, 11, 2)]
+
+
+def test_a_serial_index_beyond_32_bits_is_forged_and_logged_alike_on_both_databases(client, shelf):
+    from traceability.codes.keys import get_signer
+
+    serial = get_signer().make(shelf.run.subject, shelf.batch.lot, 2**31, shelf.run.key_version)
+    path = f"{shelf.lot_path}/21/{serial}"
+    page = client.get(path)
+    assert page.status_code == 200
+    assert "Cảnh báo: mã sê-ri không hợp lệ" in page.get_data(as_text=True)
+    verdict = client.get("/verify" + path)
+    assert verdict.status_code == 200 and verdict.get_json()["serial"] == "forged"
+    row = db.session.execute(sa.select(Scan.verdict, Scan.serial_index)
+                             .order_by(Scan.id.desc()).limit(1)).one()
+    assert row == (ScanVerdict.FORGED, None)
 
 
 def test_no_personal_data_is_stored_with_a_scan(client, shelf):

@@ -26,6 +26,7 @@ from ..registry.services import current_certificate
 from ..registry.status import certificate_status, stars_in_force, status_label
 from ..render.cells import csv_text, xlsx_cell
 from ..resolver.models import CounterfeitReport, Scan
+from ..resolver.trace import copy_suspected_condition, scan_window
 from .models import Inspection, InspectionOutcome
 from .services import FOLLOW_UP_BUCKETS, GROUP_LABELS, OUTCOME_LABELS, bucket_condition, require_officer
 
@@ -165,16 +166,15 @@ def scans_by_month(product_ids: list[int], start: date, end: date) -> list[tuple
 
 
 def copy_flags(product_ids: list[int], start: date | None = None, end: date | None = None) -> list[dict[str, Any]]:
-    """Unit serials scanned more than SCAN_COPY_MAX_SCANS times or from more than
-    SCAN_COPY_MAX_NETWORKS networks: possible copies of one genuine label."""
-    max_scans = current_app.config["SCAN_COPY_MAX_SCANS"]
-    max_networks = current_app.config["SCAN_COPY_MAX_NETWORKS"]
+    """Unit serials that look copied, by the trace page's own rule (trace.copy_suspected):
+    possible copies of one genuine label."""
+    networks = sa.func.count(sa.distinct(Scan.network_hash))
+    windows = sa.func.count(sa.distinct(scan_window(Scan.at, Scan.network_hash)))
     stmt = (sa.select(Scan.product_id, Scan.batch_id, Scan.serial_index, sa.func.min(Scan.code),
-                      sa.func.count(Scan.id), sa.func.count(sa.distinct(Scan.network_hash)))
+                      sa.func.count(Scan.id), networks)
             .where(Scan.product_id.in_(product_ids), Scan.serial_index.is_not(None))
             .group_by(Scan.product_id, Scan.batch_id, Scan.serial_index)
-            .having(sa.or_(sa.func.count(Scan.id) > max_scans,
-                           sa.func.count(sa.distinct(Scan.network_hash)) > max_networks))
+            .having(copy_suspected_condition(current_app.config, windows, networks))
             .order_by(sa.func.count(Scan.id).desc()))
     if start and end:
         lo, hi = _utc_bounds(start, end)

@@ -40,6 +40,7 @@ from ..gs1 import DigitalLink, GS1Error, canonical_path
 from ..models_base import utcnow
 from ..registry.models import Certificate, Producer, Product
 from ..registry.services import current_certificate
+from ..schemas_common import MAX_ID as MAX_SERIAL_INDEX
 from . import links
 from .infra import TraceInfra, trace_infra
 from .models import ScanVerdict
@@ -83,6 +84,11 @@ HEAD_COLUMNS = (
 SCAN_COLUMNS = (
     Column("scans", "count(sc.id)", integer=True),
     Column("networks", "count(DISTINCT sc.network_hash)", integer=True),
+    # Scans counted once per network and hour: one phone reloading the page, or one shop
+    # showing it to customers all afternoon, is one window, not dozens of scans. The hour is
+    # the time's text up to the hour, the same expression on both databases.
+    Column("windows", "count(DISTINCT coalesce(sc.network_hash, '-') || '|' "
+                      "|| substr(CAST(sc.at AS TEXT), 1, 13))", integer=True),
     Column("first_scan", "min(sc.at)"),
     Column("scans_here", "sum(CASE WHEN sc.network_hash = :mine THEN 1 ELSE 0 END)", integer=True),
 )
@@ -209,6 +215,7 @@ class ScanStats:
     networks: int
     first_at: datetime
     possible_copy: bool
+    windows: int = 0
 
     @property
     def first_seen(self) -> str:
@@ -258,6 +265,9 @@ def read(app: Flask, infra: TraceInfra, link: DigitalLink, mine: str | None) -> 
             index, _tag = signer.split(link.serial)
         except GS1Error:
             malformed = True
+        else:
+            if index > MAX_SERIAL_INDEX:  # never issued, and beyond the 32-bit index columns
+                index, malformed = None, True
     head = read_head(infra, link, index, mine)
     res = Resolution(link, head)
     if head is None or link.serial is None:
@@ -293,10 +303,31 @@ def unit_stats(app: Flask, infra: TraceInfra, head: Head, serial_index: int,
     first = _aware(head.first_scan) if head.first_scan is not None else None
     if pending.first_at is not None and (first is None or pending.first_at < first):
         first = pending.first_at
-    config = app.config
-    return ScanStats(count=count, networks=networks, first_at=first or utcnow(),
-                     possible_copy=count > config["SCAN_COPY_MAX_SCANS"]
-                     or networks > config["SCAN_COPY_MAX_NETWORKS"])
+    # Unwritten scans and this one may fall in a network-hour already written: counted as
+    # new windows, at most one each, which errs towards the flag by a scan or two.
+    windows = (head.windows or 0) + len((pending.networks | {mine or "-"}))
+    return ScanStats(count=count, networks=networks, first_at=first or utcnow(), windows=windows,
+                     possible_copy=copy_suspected(app.config, windows, networks))
+
+
+def copy_suspected(config: Any, windows: int, networks: int) -> bool:
+    """A unit serial looks copied when it is scanned from more networks than a package
+    travels through, or in more network-hours than one package is looked at, from more than
+    one network: a single network (one phone, one shop, one attacker reloading) never flags
+    a genuine product for everyone else. copy_suspected_condition is its SQL twin."""
+    return networks > config["SCAN_COPY_MAX_NETWORKS"] or (
+        networks > 1 and windows > config["SCAN_COPY_MAX_SCANS"])
+
+
+def scan_window(at: Any, network: Any) -> Any:
+    """The network-hour a scan falls in, as an SQL expression (the head query's `windows`)."""
+    return sa.func.coalesce(network, "-") + "|" + sa.func.substr(sa.cast(at, sa.Text), 1, 13)
+
+
+def copy_suspected_condition(config: Any, windows: Any, networks: Any) -> Any:
+    """copy_suspected over SQL aggregates (the reports' list of possible copies)."""
+    return sa.or_(networks > config["SCAN_COPY_MAX_NETWORKS"],
+                  sa.and_(networks > 1, windows > config["SCAN_COPY_MAX_SCANS"]))
 
 
 def load(res: Resolution) -> Resolution:
