@@ -90,3 +90,28 @@ def test_producer_set_up_errors_read_in_english_when_asked(client, db):
         "check digit."]
     vietnamese = client.post("/api/v1/producers", json=body, headers=headers).get_json()["errors"]
     assert vietnamese["gln"] == ["GLN gồm 13 chữ số."]
+
+
+def test_blank_codes_are_no_codes_and_a_taken_code_is_a_409_naming_it(client, db):
+    from tests.factories import make_token, make_user
+
+    region = make_region()
+    token = make_token(make_user("admin"))
+    db.session.commit()
+    headers = {"Authorization": f"Bearer {token}"}
+
+    def create(name, **codes):
+        return client.post("/api/v1/producers", headers=headers, json={
+            "name": name, "kind": "cooperative", "address": "Thôn Một, xã A",
+            "region_id": region.id, **codes})
+
+    for name in ("HTX Một", "HTX Hai"):
+        created = create(name, tax_code="")
+        assert created.status_code == 201, created.get_json()
+        assert created.get_json()["tax_code"] is None
+    blank = create("HTX Ba", gln="  ")
+    assert blank.status_code == 422 and list(blank.get_json()["errors"]) == ["gln"]
+    for field, value in (("gs1_company_prefix", "8939900"), ("gln", "8939900000014")):
+        assert create(f"HTX {field}", **{field: value}).status_code == 201
+        taken = create(f"HTX {field} 2", **{field: value})
+        assert taken.status_code == 409 and list(taken.get_json()["errors"]) == [field]

@@ -47,6 +47,9 @@ def _checked_producer_codes(data: dict[str, Any], producer_id: int | None = None
     """The tax code normalised, and the tax code, GS1 company prefix and GLN each unused by
     another producer."""
     data = dict(data)
+    for field in ("tax_code", "gs1_company_prefix", "gln"):
+        if field in data and not (data[field] or "").strip():
+            data[field] = None  # left blank: not a code, and not one more "" to collide with
     if data.get("tax_code"):
         data["tax_code"] = validate_tax_code(data["tax_code"])
         _ensure_unused(Producer.tax_code, data["tax_code"], "tax_code",
