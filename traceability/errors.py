@@ -66,7 +66,7 @@ def field_error(field: str, message: str, cls: type[DomainError] = ValidationFai
 
 
 def wants_json(req: Request) -> bool:
-    if req.path.startswith("/api/"):
+    if req.path.startswith(("/api/", "/epcis/")):  # machine-readable documents only
         return True
     best = req.accept_mimetypes.best_match(["text/html", "application/json"])
     return best == "application/json" and req.accept_mimetypes[best] > req.accept_mimetypes["text/html"]

@@ -30,7 +30,8 @@ def test_open_a_batch_and_list_a_products_batches(client, farm, tokens):
     assert created.status_code == 201, created.get_json()
     body = created.get_json()
     assert body["lot"] == "TOI-02" and body["quantity"] == "250.500"
-    assert body["epcis_url"].endswith(f"/epcis/batch/{body['id']}")
+    code = farm.product.trace_code
+    assert body["epcis_url"] == f"https://trace.example.vn/epcis/t/{code}/10/TOI-02"
     listed = call(client, "GET", url, tokens["staff"])
     assert sorted(b["lot"] for b in listed.get_json()) == ["TOI-01", "TOI-02"]
     assert listed.headers["X-Pagination"]

@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from tests.factories import make_batch, make_producer, make_product, make_token
+from tests.factories import login, make_batch, make_producer, make_product, make_token
 from traceability.batches.epcis import EPCIS_CONTEXT
-from traceability.batches.models import DiaryEvent
+from traceability.batches.models import Attachment, DiaryEvent
 from traceability.batches.services import append_event
 from traceability.extensions import db
 from traceability.models_base import utcnow
@@ -97,9 +97,22 @@ def _full_diary(batch, author_id=None) -> list[DiaryEvent]:
     return events
 
 
+def _full(client, farm, batch=None) -> dict:
+    """The whole diary's document, from the API as one of the producer's staff."""
+    token = make_token(farm.staff)
+    db.session.commit()
+    response = call(client, "GET", f"/api/v1/batches/{(batch or farm.batch).id}/epcis", token)
+    assert response.status_code == 200
+    return response.get_json(force=True)
+
+
+def _public_path(farm) -> str:
+    return f"/epcis/t/{farm.product.trace_code}/10/TOI-01"
+
+
 def test_export_is_epcis_json_ld_and_carries_every_diary_event(client, farm):
     events = _full_diary(farm.batch)
-    response = client.get(f"/epcis/batch/{farm.batch.id}")
+    response = call(client, "GET", f"/api/v1/batches/{farm.batch.id}/epcis", make_token(farm.staff))
     assert response.status_code == 200
     assert response.mimetype == "application/ld+json"
     doc = json.loads(response.data)
@@ -111,7 +124,7 @@ def test_export_is_epcis_json_ld_and_carries_every_diary_event(client, farm):
 
 def test_each_step_maps_to_its_event_type_and_business_step(client, farm):
     _full_diary(farm.batch)
-    doc = json.loads(client.get(f"/epcis/batch/{farm.batch.id}").data)
+    doc = _full(client, farm)
     by_kind = {e["ocop:kind"]: e for e in doc["epcisBody"]["eventList"]}
     # Packing is the commissioning step: ADD with the lot's ILMD.
     packing = by_kind["packing"]
@@ -146,7 +159,9 @@ def test_lot_is_a_digital_link_class_and_location_an_sgln(client):
     batch = make_batch(product, lot="A/1")
     append_event(batch, {"kind": "harvest", "occurred_at": utcnow()})
     db.session.commit()
-    event = json.loads(client.get(f"/epcis/batch/{batch.id}").data)["epcisBody"]["eventList"][0]
+    response = client.get("/epcis/01/08930000123015/10/A%2F1")
+    assert response.status_code == 200
+    event = json.loads(response.data)["epcisBody"]["eventList"][0]
     assert event["quantityList"][0]["epcClass"] == "https://trace.example.vn/01/08930000123015/10/A%2F1"
     assert event["bizLocation"] == {"id": "urn:epc:id:sgln:8930000123.00.0"}
 
@@ -154,7 +169,7 @@ def test_lot_is_a_digital_link_class_and_location_an_sgln(client):
 def test_product_without_gtin_uses_the_trace_code_form_and_producer_url(client, farm):
     append_event(farm.batch, {"kind": "storage", "occurred_at": utcnow()})
     db.session.commit()
-    event = json.loads(client.get(f"/epcis/batch/{farm.batch.id}").data)["epcisBody"]["eventList"][0]
+    event = json.loads(client.get(_public_path(farm)).data)["epcisBody"]["eventList"][0]
     code = farm.product.trace_code
     assert event["quantityList"][0]["epcClass"] == f"https://trace.example.vn/t/{code}/10/TOI-01"
     # The only step is also the commissioning one.
@@ -169,7 +184,7 @@ def test_correction_is_an_error_declaration_with_corrective_event_ids(client, fa
     fix = append_event(farm.batch, {"kind": "harvest", "occurred_at": utcnow() - timedelta(days=2),
                                     "quantity": 80, "unit": "kg", "corrects_id": original.id})
     db.session.commit()
-    events = check_document(json.loads(client.get(f"/epcis/batch/{farm.batch.id}").data))
+    events = check_document(json.loads(client.get(_public_path(farm)).data))
     original_id = f"ni:///sha-256;{original.hash}?ver=CBV2.0"
     fix_id = f"ni:///sha-256;{fix.hash}?ver=CBV2.0"
     copies = [e for e in events if e["eventID"] == original_id]
@@ -195,11 +210,85 @@ def test_api_export_needs_a_caller_who_may_view(client, farm, other_farm):
     assert foreign.status_code in (403, 404)
 
 
-def test_public_export_of_an_unknown_batch_is_404(client):
-    assert client.get("/epcis/batch/999999").status_code == 404
-
-
 def test_export_of_an_empty_diary_has_no_events(client, farm):
-    doc = json.loads(client.get(f"/epcis/batch/{farm.batch.id}").data)
+    doc = json.loads(client.get(_public_path(farm)).data)
     assert check_document(doc) == []
     assert db.session.scalar(sa.select(sa.func.count(DiaryEvent.id))) == 0
+
+
+# --- the public document: only what the trace page shows --------------------------------
+
+
+def _with_kept_gps_photo(farm) -> None:
+    harvest = db.session.scalars(sa.select(DiaryEvent).where(DiaryEvent.kind == "harvest")).one()
+    db.session.add(Attachment(event_id=harvest.id, path="ab/" + "a" * 64 + ".jpg",
+                              content_type="image/jpeg", size_bytes=1, sha256="a" * 64))
+    db.session.add(Attachment(event_id=harvest.id, path="cd/" + "c" * 64 + ".pdf",
+                              content_type="application/pdf", size_bytes=1, sha256="c" * 64))
+    db.session.commit()
+
+
+def test_public_document_has_the_same_events_without_what_the_trace_page_hides(client, farm):
+    _full_diary(farm.batch)
+    _with_kept_gps_photo(farm)
+    full = _full(client, farm)
+    response = client.get(_public_path(farm))
+    assert response.status_code == 200
+    assert response.mimetype == "application/ld+json"
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    public = check_document(json.loads(response.data))
+    events = full["epcisBody"]["eventList"]
+    # The full document has them all: the test data reaches every filtered field.
+    text = json.dumps(full, ensure_ascii=False)
+    for shown_in_full in ("geo:15.38,109.12", "Phơi khô", "Tập huấn", "Phân hữu cơ", "Quatest 2",
+                          "Siêu thị A", "/media/ab/", "/media/cd/"):
+        assert shown_in_full in text
+    text = json.dumps(public, ensure_ascii=False)
+    for hidden in ("geo:", "Phơi khô", "Tập huấn", "Phân hữu cơ", "2 tấn/ha", "Quatest 2", "Đạt",
+                   "Siêu thị A", "/media/", "ocop:notes", "ocop:attachments", "ocop:inputName",
+                   "ocop:laboratory", "ocop:result", "ocop:counterparty"):
+        assert hidden not in text, hidden
+    # Same events, same mapping: what the page shows stays.
+    assert [e["eventID"] for e in public] == [e["eventID"] for e in events]
+    assert [(e["type"], e["bizStep"]) for e in public] == [(e["type"], e["bizStep"]) for e in events]
+    by_kind = {e["ocop:kind"]: e for e in public}
+    assert by_kind["planting"]["ocop:place"] == "Ruộng cát"
+    assert by_kind["packing"]["quantityList"][0]["quantity"] == 200
+    assert by_kind["packing"]["ilmd"]["cbvmda:lotNumber"] == "TOI-01"
+    assert by_kind["harvest"]["readPoint"] == by_kind["harvest"]["bizLocation"]
+
+
+def test_sequential_batch_ids_give_nothing_anonymously(client, farm):
+    _full_diary(farm.batch)
+    for path in (f"/epcis/batch/{farm.batch.id}", f"/producer/batches/{farm.batch.id}/epcis"):
+        response = client.get(path)
+        assert response.status_code in (302, 404), path
+        assert b"ocop:notes" not in response.data and b"eventList" not in response.data
+    assert client.get(f"/epcis/batch/{farm.batch.id}").status_code == 404
+
+
+def test_signed_in_producer_downloads_the_whole_diary_and_others_get_nothing(client, farm,
+                                                                             other_farm):
+    _full_diary(farm.batch)
+    login(client, farm.staff)
+    own = client.get(f"/producer/batches/{farm.batch.id}/epcis")
+    assert own.status_code == 200 and own.mimetype == "application/ld+json"
+    assert "ocop:notes" in own.get_data(as_text=True)
+    assert own.headers["Cache-Control"] == "private, no-store"
+    assert "Access-Control-Allow-Origin" not in own.headers
+    login(client, other_farm.staff)
+    assert client.get(f"/producer/batches/{farm.batch.id}/epcis").status_code in (403, 404)
+
+
+def test_unknown_code_or_lot_is_a_json_404_and_a_bad_code_a_json_400(client, farm):
+    code = farm.product.trace_code
+    for path in ("/epcis/01/08930000123015/10/TOI-01", f"/epcis/t/{code}/10/KHONG-CO",
+                 f"/epcis/t/{code}", f"/epcis/t/{code}/10/TOI-01/21/ABC"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        body = response.get_json()
+        assert body["code"] == "not_found" and body["status"] == 404 and body["message"]
+        assert response.headers["Access-Control-Allow-Origin"] == "*"
+    bad = client.get("/epcis/01/123/10/TOI-01")
+    assert bad.status_code == 400
+    assert bad.get_json()["code"] == "bad_request" and bad.get_json()["errors"]

@@ -135,7 +135,24 @@ def test_every_uri_the_linkset_emits_parses_with_biip(client, shelf):
 def test_existing_link_type_redirects_and_keeps_the_query(client, shelf):
     response = client.get(shelf.lot_path + "?linkType=gs1:epcis&lang=en")
     assert response.status_code == 307
-    assert response.headers["Location"] == f"https://trace.example.vn/epcis/batch/{shelf.batch.id}?lang=en"
+    assert response.headers["Location"] == f"https://trace.example.vn/epcis{shelf.lot_path}?lang=en"
+
+
+def test_the_epcis_link_is_the_lots_digital_link_under_epcis_and_resolves(client, shelf):
+    base = "https://trace.example.vn"
+    for path in (shelf.lot_path, shelf.unit_path(2)):
+        body = client.get(path + "?linkType=linkset").get_json()
+        hrefs = {link["href"] for entry in body["linkset"]
+                 for link in entry.get("https://ref.gs1.org/voc/epcis", [])}
+        assert hrefs == {f"{base}/epcis{shelf.lot_path}"}, path
+    response = client.get(f"/epcis{shelf.lot_path}")
+    assert response.status_code == 200
+    assert response.mimetype == "application/ld+json"
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    doc = response.get_json(force=True)
+    assert len(doc["epcisBody"]["eventList"]) == 2
+    text = response.get_data(as_text=True)
+    assert "Ruộng tỏi An Hải" in text and "ocop:notes" not in text
 
 
 def test_full_vocabulary_uri_is_accepted_as_link_type(client, shelf):

@@ -161,11 +161,14 @@ class BatchEpcis(MethodView):
         return epcis_response(batch)
 
 
-def epcis_response(batch: Any):
+def epcis_response(batch: Any, *, public: bool = False):
+    """The batch's EPCIS document: the full one, or with `public` only what the public trace
+    page shows."""
     events = list(db.session.scalars(services.events_of(batch)))
     document = batch_document(
         batch, events, base_url=current_app.config["PUBLIC_BASE_URL"],
-        media_url=lambda name: url_for("batches.media", name=name, _external=True))
+        media_url=lambda name: url_for("batches.media", name=name, _external=True),
+        public=public)
     response = jsonify(document)
     response.mimetype = MEDIA_TYPE
     return response

@@ -26,6 +26,12 @@ the tamper-evident diary.
 Corrections follow EPCIS 2.0 §7.4.1.4: the corrected event is repeated with the same
 eventID and an ``errorDeclaration`` (reason ``incorrect_data``, ``correctiveEventIDs`` = the
 corrections' eventIDs); the original stays in the document, as on the trace page.
+
+The public document (``public=True``, served at ``/epcis`` + the lot's Digital Link path) has
+the same events with only what the public trace page shows of them: step, time, place,
+quantity, corrections, the lot's dates. A step's coordinates, notes, kind-specific facts
+(inputs, doses, laboratory results, counterparties) and attachments are left out; they are
+in the full document, which the API serves to those who may view the producer.
 """
 from __future__ import annotations
 
@@ -35,12 +41,13 @@ from decimal import Decimal
 from typing import Any
 
 from ..clock import VIETNAM
-from ..gs1 import DigitalLink, build_uri
+from ..gs1 import DigitalLink, build_uri, canonical_path
 from ..models_base import utcnow
 from .models import Batch, DiaryEvent, EventKind
 
 EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 MEDIA_TYPE = "application/ld+json"
+PUBLIC_PREFIX = "/epcis"
 TIME_ZONE_OFFSET = "+07:00"
 
 OBSERVE_STEPS: dict[EventKind, str] = {
@@ -86,13 +93,22 @@ def _number(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-def lot_uri(batch: Batch, base_url: str) -> str:
+def lot_link(batch: Batch) -> DigitalLink:
     product = batch.product
     if product.gtin:
-        link = DigitalLink(gtin=product.gtin, lot=batch.lot)
-    else:
-        link = DigitalLink(gtin=None, trace_code=product.trace_code, lot=batch.lot)
-    return build_uri(base_url, link)
+        return DigitalLink(gtin=product.gtin, lot=batch.lot)
+    return DigitalLink(gtin=None, trace_code=product.trace_code, lot=batch.lot)
+
+
+def lot_uri(batch: Batch, base_url: str) -> str:
+    return build_uri(base_url, lot_link(batch))
+
+
+def public_path(link: DigitalLink) -> str:
+    """Where the public EPCIS document of the lot `link` names is: its Digital Link path
+    (without serial, variant or attributes) under /epcis."""
+    lot = DigitalLink(gtin=link.gtin, trace_code=link.trace_code, lot=link.lot)
+    return PUBLIC_PREFIX + canonical_path(lot)
 
 
 def producer_location(batch: Batch, base_url: str) -> str:
@@ -146,8 +162,9 @@ def _ilmd(batch: Batch, harvest: DiaryEvent | None = None) -> dict[str, Any]:
 
 
 def epcis_event(event: DiaryEvent, batch: Batch, *, base_url: str, commissioning: bool,
-                media_url: Any = None) -> dict[str, Any]:
-    """One diary step as an EPCIS 2.0 event (see the module docstring for the mapping)."""
+                media_url: Any = None, public: bool = False) -> dict[str, Any]:
+    """One diary step as an EPCIS 2.0 event (see the module docstring for the mapping);
+    `public` leaves out what the public trace page does not show."""
     epc_class = lot_uri(batch, base_url)
     out: dict[str, Any] = {
         "eventTime": _time(event.occurred_at),
@@ -172,7 +189,7 @@ def epcis_event(event: DiaryEvent, batch: Batch, *, base_url: str, commissioning
         if event.kind == EventKind.SHIPPING:
             out["disposition"] = "in_transit"
     location = producer_location(batch, base_url)
-    if event.latitude is not None and event.longitude is not None:
+    if event.latitude is not None and event.longitude is not None and not public:
         out["readPoint"] = {"id": f"geo:{_number(event.latitude)},{_number(event.longitude)}"}
     else:
         out["readPoint"] = {"id": location}
@@ -183,22 +200,26 @@ def epcis_event(event: DiaryEvent, batch: Batch, *, base_url: str, commissioning
         out["ocop:place"] = event.place
     if event.unit:
         out["ocop:unit"] = event.unit
+    if event.corrects is not None:
+        out["ocop:corrects"] = event_id(event.corrects)
+    if public:
+        return out
     if event.notes:
         out["ocop:notes"] = event.notes
     for key, term in EXTENSION_FIELDS.items():
         if key in (event.details or {}):
             out[term] = event.details[key]
-    if event.corrects is not None:
-        out["ocop:corrects"] = event_id(event.corrects)
     if media_url is not None and event.attachments:
         out["ocop:attachments"] = [media_url(a.path) for a in event.attachments]
     return out
 
 
 def batch_document(batch: Batch, events: list[DiaryEvent], *, base_url: str,
-                   media_url: Any = None, now: datetime | None = None) -> dict[str, Any]:
+                   media_url: Any = None, now: datetime | None = None,
+                   public: bool = False) -> dict[str, Any]:
     """The EPCIS document of a batch: every diary step, plus an error declaration per
-    corrected step, placed just before its first correction."""
+    corrected step, placed just before its first correction. `public`: the public
+    document (see the module docstring)."""
     commissioning = _commissioning_ids(events)
     corrections: dict[int, list[DiaryEvent]] = defaultdict(list)
     for event in events:
@@ -214,7 +235,7 @@ def batch_document(batch: Batch, events: list[DiaryEvent], *, base_url: str,
             original = by_id[target]
             declaration = epcis_event(original, batch, base_url=base_url,
                                       commissioning=original.id in commissioning,
-                                      media_url=media_url)
+                                      media_url=media_url, public=public)
             declaration["recordTime"] = _utc(event.recorded_at)
             declaration["errorDeclaration"] = {
                 "declarationTime": _time(event.recorded_at),
@@ -224,7 +245,7 @@ def batch_document(batch: Batch, events: list[DiaryEvent], *, base_url: str,
             event_list.append(declaration)
         event_list.append(epcis_event(event, batch, base_url=base_url,
                                       commissioning=event.id in commissioning,
-                                      media_url=media_url))
+                                      media_url=media_url, public=public))
     return {
         "@context": [EPCIS_CONTEXT, {"ocop": f"{base_url.rstrip('/')}/ns/diary#"}],
         "type": "EPCISDocument",

@@ -4,12 +4,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from flask import url_for
+from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from ..clock import VIETNAM
+from .epcis import lot_link, public_path
 from .models import EventKind
 
 _REQUIRED = {"required": _l("Trường này là bắt buộc."), "null": _l("Trường này không được để trống.")}
@@ -62,11 +63,13 @@ class BatchSchema(Schema):
     unit = fields.Str(allow_none=True, dump_only=True)
     created_at = fields.DateTime(dump_only=True)
     updated_at = fields.DateTime(dump_only=True)
-    epcis_url = fields.Method("get_epcis_url", dump_only=True,
-                              metadata={"description": "Public EPCIS 2.0 JSON-LD document"})
+    epcis_url = fields.Method("get_epcis_url", dump_only=True, metadata={
+        "description": "Public EPCIS 2.0 JSON-LD document: what the trace page shows, at the "
+                       "lot's Digital Link path under /epcis (the whole diary is at "
+                       "/api/v1/batches/{batch_id}/epcis)"})
 
     def get_epcis_url(self, batch: Any) -> str:
-        return url_for("batches.epcis_document", batch_id=batch.id, _external=True)
+        return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + public_path(lot_link(batch))
 
 
 class EventCreateSchema(Schema):

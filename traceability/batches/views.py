@@ -1,4 +1,4 @@
-"""Producer UI (mobile-first, no JavaScript), public media files and the public EPCIS export."""
+"""Producer UI (mobile-first, no JavaScript), its EPCIS download and the public media files."""
 from __future__ import annotations
 
 from typing import Any
@@ -129,6 +129,18 @@ def batch_detail(batch_id: int):
         scans=services.scan_counts([batch.id]).get(batch.id, 0),
         can_edit=can(user, Action.EDIT, batch.product.producer),
         recorded=request.args.get("recorded", type=int))
+
+
+@blp.get("/producer/batches/<int:batch_id>/epcis")
+@signed_in()
+def epcis_document(batch_id: int):
+    """The batch's whole diary as EPCIS 2.0 JSON-LD, for those who may view its producer.
+    The public document, with only what the trace page shows, is the resolver's."""
+    from .api import epcis_response
+
+    response = epcis_response(services.get_batch(_user(), batch_id))
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 def _author_names(events: list[DiaryEvent]) -> dict[int, str]:
@@ -279,7 +291,7 @@ def print_job(job_id: int):
                            presets=dict(PRESETS))
 
 
-# --- public: media files and the EPCIS document ----------------------------------------
+# --- public: media files ---------------------------------------------------------------
 
 
 @blp.get("/media/<path:name>")
@@ -302,18 +314,4 @@ def media(name: str):
                                          else f"public, max-age={OTHER_MAX_AGE}")
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
-
-
-@blp.get("/epcis/batch/<int:batch_id>")
-def epcis_document(batch_id: int):
-    """The batch's diary as EPCIS 2.0 JSON-LD: the resolver's gs1:epcis link."""
-    from .api import epcis_response
-
-    batch = db.session.get(Batch, batch_id)
-    if batch is None:
-        abort(404)
-    response = epcis_response(batch)
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Cache-Control"] = "public, max-age=60"
     return response

@@ -5,6 +5,8 @@ from typing import TYPE_CHECKING, Any
 
 from flask_babel import gettext as _
 
+from ..batches.epcis import MEDIA_TYPE as EPCIS_TYPE
+from ..batches.epcis import public_path as epcis_path
 from ..gs1 import DigitalLink, build_uri, canonical_path
 
 if TYPE_CHECKING:
@@ -27,8 +29,8 @@ def _links_for(base: str, level_link: DigitalLink, res: Resolution) -> dict[str,
     else:
         links["traceability"] = _entry(uri, _("Truy xuất nguồn gốc lô hàng"))
         if res.batch is not None and level_link.lot is not None:
-            links["epcis"] = _entry(f"{base}/epcis/batch/{res.batch.id}",
-                                    _("Sự kiện EPCIS của lô hàng"), "application/ld+json")
+            links["epcis"] = _entry(base + epcis_path(level_link),
+                                    _("Sự kiện EPCIS của lô hàng"), EPCIS_TYPE)
     if res.certificate is not None:
         links["certificationInfo"] = _entry(f"{base}/api/v1/certificates/{res.certificate.id}",
                                             _("Giấy chứng nhận OCOP"), "application/json")

@@ -18,6 +18,7 @@ from flask import (
     render_template,
     request,
 )
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -26,7 +27,9 @@ from wtforms.validators import Length, Optional
 
 from ..accounts.models import Role
 from ..clock import local_today
-from ..errors import DomainError
+from ..batches.api import epcis_response
+from ..batches.epcis import public_path
+from ..errors import DomainError, error_response
 from ..extensions import db, limiter
 from ..gs1 import GS1Error, canonical_path, parse_path
 from . import services, trace
@@ -162,6 +165,28 @@ def verify(rest: str) -> Response:
     response = make_response(jsonify(body), 200 if res.product is not None else 404)
     response.cache_control.no_store = True
     return _finish(response, canonical_path(link))
+
+
+@blp.get("/epcis/01/<path:rest>")
+@blp.get("/epcis/t/<path:rest>")
+def epcis(rest: str) -> Response:
+    """gs1:epcis: the lot's public EPCIS 2.0 document, at its Digital Link path under /epcis,
+    with only what the trace page shows (the API serves the whole diary to those who may)."""
+    path = _raw_path().removeprefix("/epcis")
+    try:
+        link = parse_path(path, "")
+    except GS1Error as exc:
+        response = error_response(400, "bad_request", exc.message, {exc.field: [exc.message]})
+        return _finish(response, path)
+    res = None
+    if link.lot is not None and link.serial is None and link.variant is None:
+        res = trace.resolve(current_app._get_current_object(), link)
+    if res is None or res.batch is None:
+        message = _("Không có tài liệu EPCIS công khai cho mã %(code)s.", code=canonical_path(link))
+        return _finish(error_response(404, "not_found", message), path)
+    response = epcis_response(res.batch, public=True)
+    response.headers["Cache-Control"] = "public, max-age=60"
+    return _finish(response, public_path(link).removeprefix("/epcis"))
 
 
 @blp.get("/report")
