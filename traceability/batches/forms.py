@@ -154,7 +154,7 @@ class EventForm(FlaskForm):
     counterparty = StringField(_l("Bên giao hoặc nhận"), validators=[
         Optional(), Length(max=200, message=_l("Tối đa %(max)d ký tự."))])
     attachment = FileField(_l("Ảnh hoặc tài liệu PDF"))
-    keep_location = BooleanField(_l("Giữ vị trí GPS của ảnh"))
+    keep_location = BooleanField(_l("Giữ vị trí GPS của ảnh (công khai: ai mở ảnh trên trang truy xuất cũng thấy vị trí)"))
     # A double submit of one rendered form records one step (see idempotency.py).
     idempotency_key = KeyField()
 
