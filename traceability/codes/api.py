@@ -11,13 +11,13 @@ import sqlalchemy as sa
 from flask import Response
 from flask.views import MethodView
 from flask_babel import gettext as _
-from flask_smorest import Blueprint
 
 from ..accounts.auth import api_user
 from ..accounts.permissions import Action, require
 from ..batches.models import Batch
 from ..errors import NotFound, field_error
 from ..extensions import db
+from ..openapi import Blueprint
 from ..pagination import paginate_select
 from ..gs1 import gtin13_display
 from ..registry.models import Product
@@ -201,8 +201,8 @@ def _text_stream(write_text: Callable[[io.TextIOWrapper], Any]) -> Callable[[Bin
 @blp.route("/products/<int:product_id>/gtin")
 class ProductGtin(MethodView):
     @blp.response(200, ProductCodesSchema)
-    @blp.alt_response(409, description="The product already has a GTIN, or the prefix is used up")
-    @blp.alt_response(422, description="The producer has no GS1 company prefix")
+    @blp.errors(403, descriptions={409: "The product already has a GTIN, or the prefix is used up",
+                                   422: "The producer has no GS1 company prefix"})
     def post(self, product_id: int):
         """Allocate a GTIN-13 for a product
 
@@ -220,6 +220,7 @@ class ProductGtin(MethodView):
 class BatchLabelRuns(MethodView):
     @blp.arguments(LabelRunCreateSchema)
     @blp.response(201, LabelRunSchema)
+    @blp.errors(403)
     def post(self, data: dict, batch_id: int):
         """Issue a label run for a batch
 
@@ -232,6 +233,7 @@ class BatchLabelRuns(MethodView):
         return run
 
     @blp.response(200, LabelRunSchema(many=True))
+    @blp.errors(403)
     @blp.paginate()
     def get(self, batch_id: int, pagination_parameters):
         """List a batch's label runs"""
@@ -244,6 +246,7 @@ class BatchLabelRuns(MethodView):
 @blp.route("/label-runs/<int:run_id>")
 class LabelRunById(MethodView):
     @blp.response(200, LabelRunSchema)
+    @blp.errors(403)
     def get(self, run_id: int):
         """Get one label run"""
         return _viewable_run(run_id)
@@ -254,6 +257,7 @@ class LabelRunPdf(MethodView):
     @blp.arguments(PdfQuerySchema, location="query")
     @blp.response(200, _BINARY, content_type="application/pdf",
                   description="Print-ready label sheets, streamed page by page")
+    @blp.errors(403)
     def get(self, args: dict, run_id: int):
         """Download a label run as a printable PDF"""
         run = _viewable_run(run_id)
@@ -267,6 +271,7 @@ class LabelRunPdf(MethodView):
 class LabelRunCsv(MethodView):
     @blp.response(200, _TEXT, content_type="text/csv",
                   description="One row per label: url, product_name, lot, serial, stars")
+    @blp.errors(403)
     def get(self, run_id: int):
         """Download a label run as CSV for variable-data printing"""
         run = _viewable_run(run_id)
@@ -280,6 +285,7 @@ class LabelRunSvgZip(MethodView):
     @blp.arguments(EcQuerySchema, location="query")
     @blp.response(200, _BINARY, content_type="application/zip",
                   description="A ZIP with one QR SVG per label, named after its serial")
+    @blp.errors(403)
     def get(self, args: dict, run_id: int):
         """Download a label run as a ZIP of QR SVGs"""
         run = _viewable_run(run_id)
@@ -296,7 +302,7 @@ def _image(data: bytes | str, mimetype: str) -> Response:
 @blp.route("/products/<int:product_id>/ean13.svg")
 class ProductEan13Svg(MethodView):
     @blp.response(200, _TEXT, content_type="image/svg+xml")
-    @blp.alt_response(404, description="No such product, or it has no GTIN (errors name `gtin`)")
+    @blp.errors(403, descriptions={404: "No such product, or it has no GTIN (errors name `gtin`)"})
     def get(self, product_id: int):
         """Get a product's EAN-13 barcode as SVG"""
         return _image(ean13_svg(_gtin13_of(_viewable_product(product_id))), "image/svg+xml")
@@ -305,7 +311,7 @@ class ProductEan13Svg(MethodView):
 @blp.route("/products/<int:product_id>/ean13.png")
 class ProductEan13Png(MethodView):
     @blp.response(200, _BINARY, content_type="image/png")
-    @blp.alt_response(404, description="No such product, or it has no GTIN (errors name `gtin`)")
+    @blp.errors(403, descriptions={404: "No such product, or it has no GTIN (errors name `gtin`)"})
     def get(self, product_id: int):
         """Get a product's EAN-13 barcode as a 300 dpi PNG"""
         return _image(ean13_png(_gtin13_of(_viewable_product(product_id))), "image/png")
@@ -315,6 +321,7 @@ class ProductEan13Png(MethodView):
 class ProductQrSvg(MethodView):
     @blp.arguments(QrQuerySchema, location="query")
     @blp.response(200, _TEXT, content_type="image/svg+xml")
+    @blp.errors(403)
     def get(self, args: dict, product_id: int):
         """Get a product's QR code (product-level Digital Link) as SVG"""
         product = _viewable_product(product_id)
@@ -326,6 +333,7 @@ class ProductQrSvg(MethodView):
 class ProductQrPng(MethodView):
     @blp.arguments(QrQuerySchema, location="query")
     @blp.response(200, _BINARY, content_type="image/png")
+    @blp.errors(403)
     def get(self, args: dict, product_id: int):
         """Get a product's QR code (product-level Digital Link) as PNG"""
         product = _viewable_product(product_id)
