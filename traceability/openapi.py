@@ -30,7 +30,9 @@ from marshmallow import Schema, fields, validate
 from .errors import ErrorSchema
 
 BEARER = "bearerAuth"
-PAGINATION_HEADER = "X-Pagination"
+# The schemas of a download's body: a file (PDF, PNG, ZIP, XLSX) or text (CSV, SVG).
+BINARY = {"type": "string", "format": "binary"}
+TEXT = {"type": "string"}
 
 
 class PaginationMetadataSchema(Schema):

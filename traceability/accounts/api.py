@@ -9,7 +9,7 @@ from flask.views import MethodView
 from flask_babel import gettext as _
 
 from ..extensions import db, limiter
-from ..openapi import Blueprint
+from ..openapi import BINARY, Blueprint
 from .auth import api_user
 from .schemas import (
     ClaimInfoSchema,
@@ -201,7 +201,7 @@ class HandoverCancel(MethodView):
 
 @blp.route("/handovers/<int:handover_id>/record.pdf")
 class HandoverRecord(MethodView):
-    @blp.response(200, content_type="application/pdf",
+    @blp.response(200, BINARY, content_type="application/pdf",
                   description="The printable handover record (biên bản bàn giao) with the claim QR")
     @blp.errors(403, 410)
     def get(self, handover_id: int):

@@ -17,7 +17,7 @@ from ..accounts.permissions import Action, require
 from ..batches.models import Batch
 from ..errors import NotFound, field_error
 from ..extensions import db
-from ..openapi import Blueprint
+from ..openapi import BINARY, TEXT, Blueprint
 from ..pagination import paginate_select
 from ..gs1 import gtin13_display
 from ..registry.models import Product
@@ -51,11 +51,6 @@ from .services import (
 
 blp = Blueprint("codes", __name__, url_prefix="/api/v1",
                 description="GS1 codes: GTIN allocation, label runs, printable labels, barcodes.")
-
-_BINARY = {"type": "string", "format": "binary"}
-_TEXT = {"type": "string"}
-
-
 
 
 # Every endpoint asks for the caller before looking anything up, so an anonymous request
@@ -255,7 +250,7 @@ class LabelRunById(MethodView):
 @blp.route("/label-runs/<int:run_id>/labels.pdf")
 class LabelRunPdf(MethodView):
     @blp.arguments(PdfQuerySchema, location="query")
-    @blp.response(200, _BINARY, content_type="application/pdf",
+    @blp.response(200, BINARY, content_type="application/pdf",
                   description="Print-ready label sheets, streamed page by page")
     @blp.errors(403)
     def get(self, args: dict, run_id: int):
@@ -269,7 +264,7 @@ class LabelRunPdf(MethodView):
 
 @blp.route("/label-runs/<int:run_id>/labels.csv")
 class LabelRunCsv(MethodView):
-    @blp.response(200, _TEXT, content_type="text/csv",
+    @blp.response(200, TEXT, content_type="text/csv",
                   description="One row per label: url, product_name, lot, serial, stars")
     @blp.errors(403)
     def get(self, run_id: int):
@@ -283,7 +278,7 @@ class LabelRunCsv(MethodView):
 @blp.route("/label-runs/<int:run_id>/labels-svg.zip")
 class LabelRunSvgZip(MethodView):
     @blp.arguments(EcQuerySchema, location="query")
-    @blp.response(200, _BINARY, content_type="application/zip",
+    @blp.response(200, BINARY, content_type="application/zip",
                   description="A ZIP with one QR SVG per label, named after its serial")
     @blp.errors(403)
     def get(self, args: dict, run_id: int):
@@ -301,7 +296,7 @@ def _image(data: bytes | str, mimetype: str) -> Response:
 
 @blp.route("/products/<int:product_id>/ean13.svg")
 class ProductEan13Svg(MethodView):
-    @blp.response(200, _TEXT, content_type="image/svg+xml")
+    @blp.response(200, TEXT, content_type="image/svg+xml")
     @blp.errors(403, descriptions={404: "No such product, or it has no GTIN (errors name `gtin`)"})
     def get(self, product_id: int):
         """Get a product's EAN-13 barcode as SVG"""
@@ -310,7 +305,7 @@ class ProductEan13Svg(MethodView):
 
 @blp.route("/products/<int:product_id>/ean13.png")
 class ProductEan13Png(MethodView):
-    @blp.response(200, _BINARY, content_type="image/png")
+    @blp.response(200, BINARY, content_type="image/png")
     @blp.errors(403, descriptions={404: "No such product, or it has no GTIN (errors name `gtin`)"})
     def get(self, product_id: int):
         """Get a product's EAN-13 barcode as a 300 dpi PNG"""
@@ -320,7 +315,7 @@ class ProductEan13Png(MethodView):
 @blp.route("/products/<int:product_id>/qr.svg")
 class ProductQrSvg(MethodView):
     @blp.arguments(QrQuerySchema, location="query")
-    @blp.response(200, _TEXT, content_type="image/svg+xml")
+    @blp.response(200, TEXT, content_type="image/svg+xml")
     @blp.errors(403)
     def get(self, args: dict, product_id: int):
         """Get a product's QR code (product-level Digital Link) as SVG"""
@@ -332,7 +327,7 @@ class ProductQrSvg(MethodView):
 @blp.route("/products/<int:product_id>/qr.png")
 class ProductQrPng(MethodView):
     @blp.arguments(QrQuerySchema, location="query")
-    @blp.response(200, _BINARY, content_type="image/png")
+    @blp.response(200, BINARY, content_type="image/png")
     @blp.errors(403)
     def get(self, args: dict, product_id: int):
         """Get a product's QR code (product-level Digital Link) as PNG"""

@@ -13,7 +13,7 @@ from ..accounts.auth import api_user
 from ..accounts.permissions import Action
 from ..clock import local_today
 from ..extensions import db
-from ..openapi import Blueprint
+from ..openapi import BINARY, TEXT, Blueprint
 from ..registry.schemas import CertificateSchema
 from ..resolver.models import CounterfeitReport
 from ..services_common import get_or_404
@@ -49,8 +49,6 @@ blp = Blueprint("oversight_api", __name__, url_prefix="/api/v1/oversight",
                             "expiry notices, reports and register imports.")
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-_BINARY = {"type": "string", "format": "binary"}
-_TEXT = {"type": "string"}
 
 
 def download(body: bytes, mimetype: str, filename: str) -> Response:
@@ -265,7 +263,7 @@ class NoticeRetry(MethodView):
 
 @blp.route("/certificates/<int:certificate_id>/notice.pdf")
 class NoticeLetter(MethodView):
-    @blp.response(200, _BINARY, content_type="application/pdf", description="The letter as a PDF")
+    @blp.response(200, BINARY, content_type="application/pdf", description="The letter as a PDF")
     @blp.errors(403)
     def get(self, certificate_id: int):
         """The expiry-notice letter of a certificate, as a Vietnamese PDF"""
@@ -311,9 +309,9 @@ _PERIODIC_FORMATS = ("format=xlsx (the default): a workbook, one sheet per secti
 class Periodic(MethodView):
     @blp.arguments(PeriodicQuerySchema, location="query")
     @blp.response(200, PeriodicReportSchema, description=_PERIODIC_FORMATS)
-    @blp.alt_response(200, schema=_BINARY, content_type=XLSX, description=_PERIODIC_FORMATS, success=True)
-    @blp.alt_response(200, schema=_TEXT, content_type="text/csv", description=_PERIODIC_FORMATS, success=True)
-    @blp.alt_response(200, schema=_BINARY, content_type="application/zip", description=_PERIODIC_FORMATS,
+    @blp.alt_response(200, schema=BINARY, content_type=XLSX, description=_PERIODIC_FORMATS, success=True)
+    @blp.alt_response(200, schema=TEXT, content_type="text/csv", description=_PERIODIC_FORMATS, success=True)
+    @blp.alt_response(200, schema=BINARY, content_type="application/zip", description=_PERIODIC_FORMATS,
                       success=True)
     @blp.errors(403)
     def get(self, args: dict):
@@ -359,8 +357,8 @@ def _import_result(report: imports.ImportReport) -> dict[str, Any]:
 @blp.route("/imports/template")
 class ImportTemplate(MethodView):
     @blp.arguments(TemplateQuerySchema, location="query")
-    @blp.response(200, _BINARY, content_type=XLSX, description="The register template: XLSX, or CSV")
-    @blp.alt_response(200, schema=_TEXT, content_type="text/csv",
+    @blp.response(200, BINARY, content_type=XLSX, description="The register template: XLSX, or CSV")
+    @blp.alt_response(200, schema=TEXT, content_type="text/csv",
                       description="The register template: XLSX, or CSV", success=True)
     @blp.errors(403)
     def get(self, args: dict):
