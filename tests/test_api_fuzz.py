@@ -144,18 +144,18 @@ def fuzz_data(app, db) -> dict[str, Any]:
     return data
 
 
-def _replaceable(value: Any) -> bool:
-    """A valid id or secret: replacing it with another keeps a valid case valid and an
-    invalid case invalid (the mutation is elsewhere)."""
-    if isinstance(value, bool):
-        return False
-    return isinstance(value, str) or (isinstance(value, int) and 0 <= value < 2**31)
+def _replaceable(name: str, value: Any) -> bool:
+    """A valid value of the parameter (an id, or a claim's secret): replacing it with another
+    keeps a valid case valid and an invalid case invalid (its mutation is elsewhere)."""
+    if name == "secret":
+        return isinstance(value, str)
+    return type(value) is int and 0 <= value < 2**31
 
 
 @schema.hook
 def flatmap_path_parameters(context, path_parameters):
     names = [name for name, value in (path_parameters or {}).items()
-             if name in _KNOWN and _replaceable(value)]
+             if name in _KNOWN and _replaceable(name, value)]
     if not names:
         return st.just(path_parameters)
     drawn = {name: st.one_of(st.just(path_parameters[name]), st.integers(0, 3).map(
