@@ -40,8 +40,8 @@ def _data_set() -> dict[str, Any]:
     """A commune with a producer handed over to its owner (with a staff member and an open
     invitation) and one a consultant is setting up (with an open handover claim); their
     products, certificates, batches, a diary step, label runs, inspections (one proposing a
-    revocation), a counterfeit report and a failed expiry notice. Returns each caller's token
-    and, by path parameter name, the values that name something."""
+    revocation), counterfeit reports (one on an unknown product) and a failed expiry notice.
+    Returns each caller's token and, by path parameter name, the values that name something."""
     from traceability.accounts.auth import token_digest
     from traceability.accounts.invitations import invite_staff
     from traceability.accounts.models import ApiToken
@@ -78,12 +78,14 @@ def _data_set() -> dict[str, Any]:
                                            "inspected_on": yesterday}),
         create_inspection(users["admin"], {"product_id": product.id, "outcome": "violation",
                                            "propose_revocation": True, "inspected_on": yesterday})]
-    report = CounterfeitReport(code="https://trace.example.vn/01/08930001000015/10/L1",
-                               product_id=product.id, verdict=ScanVerdict.FORGED)
+    reports = [CounterfeitReport(code="https://trace.example.vn/01/08930001000015/10/L1",
+                                 product_id=product.id, verdict=ScanVerdict.FORGED),
+               CounterfeitReport(code="https://trace.example.vn/01/08930009999995",
+                                 verdict=ScanVerdict.UNKNOWN, message="Không có trên bao bì")]
     # A failed notice of a producer without an e-mail: sending it again never reaches SMTP.
     notice = ExpiryNotice(certificate_id=certificates[0].id, due_on=date.today(),
                           status=NoticeStatus.FAILED, attempts=3)
-    db.session.add_all([report, notice])
+    db.session.add_all([*reports, notice])
     db.session.flush()
     tokens = {name: make_token(user) for name, user in users.items()}
     # Tokens that may be revoked without silencing a caller.
@@ -96,7 +98,7 @@ def _data_set() -> dict[str, Any]:
         "batch_id": [b.id for b in batches], "event_id": [event.id], "run_id": [r.id for r in runs],
         "handover_id": [handover.id], "inspection_id": [i.id for i in inspections],
         "user_id": [staff.id, users["consultant"].id, users["owner"].id],
-        "invitation_id": [invitation.id], "report_id": [report.id], "notice_id": [notice.id],
+        "invitation_id": [invitation.id], "report_id": [r.id for r in reports], "notice_id": [notice.id],
         "token_id": spare_ids, "secret": [claim],
     }
     return {"tokens": tokens, "known": known}

@@ -152,7 +152,8 @@ class CounterfeitReportSchema(AnswerSchema):
     created_at = fields.DateTime(attribute="report.created_at")
     code = fields.Str(attribute="report.code")
     product_id = fields.Int(attribute="report.product_id", allow_none=True)
-    product_name = fields.Str(attribute="product.name_vi", allow_none=True)
+    # A report on an unknown product has no product: the name is null, not left out.
+    product_name = fields.Str(attribute="product.name_vi", allow_none=True, dump_default=None)
     verdict = fields.Str(attribute="report.verdict.value")
     place_of_purchase = fields.Str(attribute="report.place_of_purchase", allow_none=True)
     message = fields.Str(attribute="report.message", allow_none=True)
