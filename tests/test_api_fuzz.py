@@ -98,7 +98,8 @@ def _data_set() -> dict[str, Any]:
         "batch_id": [b.id for b in batches], "event_id": [event.id], "run_id": [r.id for r in runs],
         "handover_id": [handover.id], "inspection_id": [i.id for i in inspections],
         "user_id": [staff.id, users["consultant"].id, users["owner"].id],
-        "invitation_id": [invitation.id], "report_id": [r.id for r in reports], "notice_id": [notice.id],
+        "invitation_id": [invitation.id], "report_id": [r.id for r in reports],
+        "notice_id": [notice.id],
         "token_id": spare_ids, "secret": [claim],
     }
     return {"tokens": tokens, "known": known}

@@ -51,7 +51,8 @@ def _clean(value: Any, path: str, errors: dict[str, list[str]]) -> Any:
     return value
 
 
-TEXT_LOCATIONS = frozenset({"json", "form", "query", "querystring", "json_or_form", "form_and_files"})
+TEXT_LOCATIONS = frozenset({"json", "form", "query", "querystring", "json_or_form",
+                            "form_and_files"})
 
 
 class TextParser(FlaskParser):

@@ -28,7 +28,8 @@ class UserSchema(AnswerSchema):
     role = fields.Enum(Role, by_value=True)
     organisation = fields.Str(allow_none=True)
     is_active = fields.Bool()
-    region_codes = fields.Method("get_region_codes", metadata={"type": "array", "items": {"type": "string"}})
+    region_codes = fields.Method("get_region_codes",
+                                 metadata={"type": "array", "items": {"type": "string"}})
 
     def get_region_codes(self, user) -> list[str]:
         return sorted(r.code for r in user.regions)

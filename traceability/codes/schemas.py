@@ -87,7 +87,7 @@ def _ec_level(value: str) -> bool:
 class _EcMixin(Schema):
     ec = fields.Str(load_default="M", validate=_ec_level,
                     metadata={"description": "QR error correction: M (default) or Q",
-                              "enum": sorted({*EC_LEVELS, *(level.lower() for level in EC_LEVELS)})})
+                              "enum": sorted({*EC_LEVELS, *map(str.lower, EC_LEVELS)})})
 
 
 class PdfQuerySchema(_EcMixin):

@@ -309,10 +309,12 @@ _PERIODIC_FORMATS = ("format=xlsx (the default): a workbook, one sheet per secti
 class Periodic(MethodView):
     @blp.arguments(PeriodicQuerySchema, location="query")
     @blp.response(200, PeriodicReportSchema, description=_PERIODIC_FORMATS)
-    @blp.alt_response(200, schema=BINARY, content_type=XLSX, description=_PERIODIC_FORMATS, success=True)
-    @blp.alt_response(200, schema=TEXT, content_type="text/csv", description=_PERIODIC_FORMATS, success=True)
-    @blp.alt_response(200, schema=BINARY, content_type="application/zip", description=_PERIODIC_FORMATS,
+    @blp.alt_response(200, schema=BINARY, content_type=XLSX, description=_PERIODIC_FORMATS,
                       success=True)
+    @blp.alt_response(200, schema=TEXT, content_type="text/csv", description=_PERIODIC_FORMATS,
+                      success=True)
+    @blp.alt_response(200, schema=BINARY, content_type="application/zip",
+                      description=_PERIODIC_FORMATS, success=True)
     @blp.errors(403)
     def get(self, args: dict):
         """The periodic report for a period and region: XLSX (one sheet per section), CSV or JSON"""

@@ -249,9 +249,11 @@ _COUNTS = {"keys": fields.Str(), "values": fields.Int()}
 class DashboardSchema(AnswerSchema):
     today = fields.Date()
     products = fields.Int()
-    by_stars = fields.Dict(**_COUNTS, metadata={"description": "Products by stars; 0 = no valid certificate"})
+    by_stars = fields.Dict(**_COUNTS,
+                           metadata={"description": "Products by stars; 0 = no valid certificate"})
     by_area = fields.List(fields.Nested(AreaRowSchema))
-    certificates = fields.Dict(**_COUNTS, metadata={"description": "Certificates in each follow-up list"})
+    certificates = fields.Dict(**_COUNTS,
+                               metadata={"description": "Certificates in each follow-up list"})
     handover = fields.Dict(**_COUNTS, metadata={"description": "Producers by handover state"})
     products_without_label_run = fields.List(fields.Int())
     label_runs_shorter_than_certificate = fields.List(fields.Int())

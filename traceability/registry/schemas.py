@@ -59,7 +59,8 @@ class CertificateSchema(AnswerSchema):
     revocation_reason = fields.Str(allow_none=True)
     superseded_by_id = fields.Int(allow_none=True)
     status = fields.Method("get_status",
-                           metadata={"type": "string", "enum": [s.value for s in CertificateStatus]})
+                           metadata={"type": "string",
+                                     "enum": [s.value for s in CertificateStatus]})
 
     def get_status(self, cert) -> str:
         return cert.status_on(local_today()).value
