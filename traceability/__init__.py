@@ -21,16 +21,6 @@ class DatabaseIdConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
-def _numeric_bounds(self, field, ret, **kwargs) -> dict:  # type: ignore[no-untyped-def]
-    """apispec writes a Decimal field's Range bounds as Decimals or strings, which end up as
-    JSON strings; OpenAPI requires numbers there."""
-    from decimal import Decimal
-
-    return {key: float(value) for key, value in ret.items()
-            if key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
-            and isinstance(value, (Decimal, str))}
-
-
 def _install_template_gettext(app: Flask) -> None:
     """Templates look translations up in catalogs loaded once per process and language.
     Flask-Babel's callables resolve the translations object through several context proxies
@@ -136,7 +126,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     login_manager.init_app(app)
     api.init_app(app)
-    api.ma_plugin.converter.add_attribute_function(_numeric_bounds)
 
     from . import image_slots, storage, web
 

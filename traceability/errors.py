@@ -5,6 +5,7 @@ from typing import Any
 
 from flask import Flask, Request, Response, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
+from marshmallow import Schema, fields, validate
 from sqlalchemy.exc import DataError, InterfaceError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -98,6 +99,39 @@ def _page_texts(status: int) -> tuple[str, str]:
     return texts.get(status, (_("Lỗi"), _("Yêu cầu không thực hiện được.")))
 
 
+class ErrorSchema(Schema):
+    """The error contract as the OpenAPI document shows it; error_response() writes it."""
+
+    code = fields.Str(required=True, metadata={
+        "description": "What went wrong, for programs: not_found, forbidden, validation_failed, "
+                       "conflict, invalid_state, gone, unauthorized, too_many_requests, "
+                       "service_unavailable, ..."})
+    status = fields.Int(required=True, validate=validate.Range(min=400, max=599),
+                        metadata={"description": "The HTTP status of the answer"})
+    message = fields.Str(required=True, metadata={
+        "description": "For people, in the caller's language (Vietnamese unless asked otherwise)"})
+    errors = fields.Dict(keys=fields.Str(), values=fields.List(fields.Str()), required=True,
+                         metadata={"description": "Messages by field; a nested field is named by "
+                                                  "its path, e.g. `checklist.stars_match`"})
+
+
+def field_messages(messages: dict, prefix: str = "") -> dict[str, list[str]]:
+    """marshmallow's messages for a schema, flattened into the contract's `errors`: a list of
+    messages per field, a nested field (a Nested schema, a list item) named by its dotted path."""
+    flat: dict[str, list[str]] = {}
+    for field, found in messages.items():
+        name = f"{prefix}{field}"
+        if isinstance(found, dict):
+            flat.update(field_messages(found, f"{name}."))
+        elif isinstance(found, (list, tuple)):
+            flat.setdefault(name, []).extend(str(message) for message in found)
+        else:
+            # A lazily translated message set in error_messages is not a str, so marshmallow
+            # leaves it unwrapped.
+            flat.setdefault(name, []).append(str(found))
+    return flat
+
+
 def error_response(status: int, code: str, message: str, errors: dict | None = None) -> Response:
     if wants_json(request):
         body = {"code": code, "status": status, "message": message, "errors": errors or {}}
@@ -133,10 +167,7 @@ def register_error_handlers(app: Flask) -> None:
         if isinstance(messages, dict):
             for location_errors in messages.values():
                 if isinstance(location_errors, dict):
-                    # A lazily translated message set in error_messages is not a str, so
-                    # marshmallow leaves it unwrapped: the contract is a list per field.
-                    errors.update({field: found if isinstance(found, (list, dict)) else [str(found)]
-                                   for field, found in location_errors.items()})
+                    errors.update(field_messages(location_errors))
         message = _http_message(exc)
         if errors:
             message = _("Dữ liệu không hợp lệ: %(fields)s.", fields=", ".join(sorted(map(str, errors))))

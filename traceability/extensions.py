@@ -7,12 +7,12 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
-from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase
 
 from . import ratelimit_storage  # noqa: F401  (registers the sqlite:// rate-limit store)
+from .openapi import Api
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",

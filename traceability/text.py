@@ -51,12 +51,23 @@ def _clean(value: Any, path: str, errors: dict[str, list[str]]) -> Any:
     return value
 
 
-TEXT_LOCATIONS = frozenset({"json", "form", "query", "querystring", "json_or_form"})
+TEXT_LOCATIONS = frozenset({"json", "form", "query", "querystring", "json_or_form",
+                            "form_and_files"})
 
 
 class TextParser(FlaskParser):
     """flask-smorest's argument parser, with every string in the body, the form and the query
-    string normalised to NFC and control characters refused (422 naming the field)."""
+    string normalised to NFC and control characters refused (422 naming the field).
+
+    It also reads `form_and_files`: a multipart form's fields and files together, for a file
+    sent with its options (documented as multipart/form-data by openapi.Blueprint)."""
+
+    __location_map__ = {**FlaskParser.__location_map__, "form_and_files": "load_form_and_files"}
+
+    def load_form_and_files(self, req: Any, schema: Any) -> Any:
+        data = MultiDict(req.form)
+        data.update(req.files)
+        return self._makeproxy(data, schema)
 
     def _load_location_data(self, *, schema: Any, req: Any, location: str) -> Any:
         data = super()._load_location_data(schema=schema, req=req, location=location)

@@ -7,9 +7,9 @@ import sqlalchemy as sa
 from flask import Response
 from flask.views import MethodView
 from flask_babel import gettext as _
-from flask_smorest import Blueprint
 
 from ..extensions import db, limiter
+from ..openapi import BINARY, Blueprint
 from .auth import api_user
 from .schemas import (
     ClaimInfoSchema,
@@ -49,6 +49,7 @@ class Me(MethodView):
 class Users(MethodView):
     @blp.arguments(UserCreateSchema)
     @blp.response(201, UserSchema)
+    @blp.errors(403, 409)
     def post(self, data: dict):
         """Create a user (admin)"""
         user = services.create_user(api_user(), data)
@@ -64,6 +65,7 @@ class Tokens(MethodView):
 
     @blp.arguments(TokenCreateSchema)
     @blp.response(201, NewTokenSchema)
+    @blp.errors(403, 404)
     def post(self, data: dict):
         """Create an API token (the secret is shown once)"""
         user = api_user()
@@ -84,6 +86,7 @@ class TokenById(MethodView):
 @blp.route("/producers/<int:producer_id>/members")
 class Members(MethodView):
     @blp.response(200, MemberSchema(many=True))
+    @blp.errors(403)
     def get(self, producer_id: int):
         """List the people who work on a producer's account"""
         return services.members_of(api_user(), services.get_producer(producer_id))
@@ -93,6 +96,7 @@ class Members(MethodView):
 class Staff(MethodView):
     @blp.arguments(StaffCreateSchema)
     @blp.response(201, StaffInvitationCreatedSchema)
+    @blp.errors(403)
     def post(self, data: dict, producer_id: int):
         """Invite a staff member (owner)
 
@@ -106,6 +110,7 @@ class Staff(MethodView):
 @blp.route("/producers/<int:producer_id>/staff/invitations")
 class StaffInvitations(MethodView):
     @blp.response(200, StaffInvitationSchema(many=True))
+    @blp.errors(403)
     def get(self, producer_id: int):
         """List a producer's open staff invitations (owner)"""
         return invitations.invitations_of(api_user(), services.get_producer(producer_id))
@@ -114,6 +119,7 @@ class StaffInvitations(MethodView):
 @blp.route("/producers/<int:producer_id>/staff/invitations/<int:invitation_id>")
 class StaffInvitationItem(MethodView):
     @blp.response(200, StaffInvitationSchema)
+    @blp.errors(403)
     def delete(self, producer_id: int, invitation_id: int):
         """Cancel a staff invitation (owner)"""
         invitation = invitations.cancel_invitation(api_user(), services.get_producer(producer_id),
@@ -124,6 +130,7 @@ class StaffInvitationItem(MethodView):
 @blp.route("/producers/<int:producer_id>/staff/<int:user_id>")
 class StaffMember(MethodView):
     @blp.response(200, MemberSchema)
+    @blp.errors(403)
     def delete(self, producer_id: int, user_id: int):
         """Remove a staff member (owner)"""
         membership = services.remove_staff(api_user(), services.get_producer(producer_id), user_id)
@@ -133,12 +140,14 @@ class StaffMember(MethodView):
 @blp.route("/producers/<int:producer_id>/handovers")
 class ProducerHandovers(MethodView):
     @blp.response(200, HandoverSchema(many=True))
+    @blp.errors(403)
     def get(self, producer_id: int):
         """List a producer's handover claims"""
         return services.handovers_of(api_user(), services.get_producer(producer_id))
 
     @blp.arguments(HandoverCreateSchema)
     @blp.response(201, IssuedHandoverSchema)
+    @blp.errors(403, 409)
     def post(self, data: dict, producer_id: int):
         """Issue a handover claim (cancels an open one)"""
         handover, secret = services.issue_handover(api_user(), services.get_producer(producer_id),
@@ -150,6 +159,7 @@ class ProducerHandovers(MethodView):
 class HandoverStatusList(MethodView):
     @blp.arguments(HandoverStatusQuerySchema, location="query")
     @blp.response(200, HandoverStatusSchema(many=True))
+    @blp.errors(403)
     @blp.paginate()
     def get(self, args: dict, pagination_parameters):
         """Which producers are handed over, pending or not started (officers)"""
@@ -164,6 +174,7 @@ class HandoverStatusList(MethodView):
 @blp.route("/handovers/<int:handover_id>")
 class HandoverById(MethodView):
     @blp.response(200, HandoverSchema)
+    @blp.errors(403)
     def get(self, handover_id: int):
         """Get one handover claim"""
         return services.get_handover(api_user(), handover_id)
@@ -172,6 +183,7 @@ class HandoverById(MethodView):
 @blp.route("/handovers/<int:handover_id>/cancel")
 class HandoverCancel(MethodView):
     @blp.response(200, HandoverSchema)
+    @blp.errors(403, 409)
     def post(self, handover_id: int):
         """Cancel an open handover claim"""
         user = api_user()
@@ -181,8 +193,9 @@ class HandoverCancel(MethodView):
 
 @blp.route("/handovers/<int:handover_id>/record.pdf")
 class HandoverRecord(MethodView):
-    @blp.response(200, content_type="application/pdf",
+    @blp.response(200, BINARY, content_type="application/pdf",
                   description="The printable handover record (biên bản bàn giao) with the claim QR")
+    @blp.errors(403, 410)
     def get(self, handover_id: int):
         """Download the handover record PDF"""
         user = api_user()
@@ -197,7 +210,9 @@ def _claim_limit_message() -> str:
 
 @blp.route("/claims/<secret>")
 class Claim(MethodView):
+    @blp.doc(security=[])
     @blp.response(200, ClaimInfoSchema)
+    @blp.errors(410)
     def get(self, secret: str):
         """Check a claim before redeeming it (410 when used, cancelled or expired)"""
         handover = services.open_claim_for(secret)
@@ -205,8 +220,10 @@ class Claim(MethodView):
                 "expires_at": handover.expires_at}
 
     @limiter.shared_limit(CLAIM_LIMIT, scope="claim", error_message=_claim_limit_message)
+    @blp.doc(security=[])
     @blp.arguments(ClaimRedeemSchema)
     @blp.response(201, UserSchema)
+    @blp.errors(409, 410, 429)
     def post(self, data: dict, secret: str):
         """Redeem a claim: become the producer's owner with your own credentials"""
         owner = services.redeem_claim(secret, data)

@@ -3,15 +3,24 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from ..schemas_common import Id
+from ..schemas_common import AnswerSchema, Id
+from .invitations import InvitationState
 from .invitations import state_of as invitation_state
-from .models import Role
-from .services import CLAIM_DAYS_DEFAULT, CLAIM_DAYS_MAX, MAX_PASSWORD_LENGTH, HandoverStatus, claim_state, token_state
+from .models import MembershipRole, Role
+from .services import (
+    CLAIM_DAYS_DEFAULT,
+    CLAIM_DAYS_MAX,
+    MAX_PASSWORD_LENGTH,
+    ClaimState,
+    HandoverStatus,
+    claim_state,
+    token_state,
+)
 
 _password = dict(required=True, load_only=True, validate=validate.Length(max=MAX_PASSWORD_LENGTH))
 
 
-class UserSchema(Schema):
+class UserSchema(AnswerSchema):
     id = fields.Int(dump_only=True)
     email = fields.Str()
     full_name = fields.Str()
@@ -19,7 +28,8 @@ class UserSchema(Schema):
     role = fields.Enum(Role, by_value=True)
     organisation = fields.Str(allow_none=True)
     is_active = fields.Bool()
-    region_codes = fields.Method("get_region_codes")
+    region_codes = fields.Method("get_region_codes",
+                                 metadata={"type": "array", "items": {"type": "string"}})
 
     def get_region_codes(self, user) -> list[str]:
         return sorted(r.code for r in user.regions)
@@ -36,7 +46,7 @@ class UserCreateSchema(Schema):
                                validate=validate.Length(max=50))
 
 
-class TokenSchema(Schema):
+class TokenSchema(AnswerSchema):
     id = fields.Int()
     name = fields.Str()
     prefix = fields.Str(metadata={"description": "The first characters of the token, for recognising it"})
@@ -45,7 +55,8 @@ class TokenSchema(Schema):
     expires_at = fields.DateTime(allow_none=True)
     revoked_at = fields.DateTime(allow_none=True)
     last_used_at = fields.DateTime(allow_none=True)
-    state = fields.Function(lambda token: token_state(token), metadata={"enum": ["active", "expired", "revoked"]})
+    state = fields.Function(lambda token: token_state(token),
+                            metadata={"type": "string", "enum": ["active", "expired", "revoked"]})
 
 
 class NewTokenSchema(TokenSchema):
@@ -54,16 +65,18 @@ class NewTokenSchema(TokenSchema):
 
 class TokenCreateSchema(Schema):
     name = fields.Str(required=True, validate=validate.Length(min=1, max=80))
-    expires_in_days = fields.Int(load_default=None, allow_none=True, validate=validate.Range(min=1, max=3650))
-    producer_id = Id(load_default=None, allow_none=True)
+    expires_in_days = fields.Int(load_default=None, allow_none=True, strict=True,
+                                 validate=validate.Range(min=1, max=3650))
+    producer_id = Id(load_default=None, allow_none=True, strict=True)
 
 
-class MemberSchema(Schema):
+class MemberSchema(AnswerSchema):
     id = fields.Int()
     user_id = fields.Int()
-    role = fields.Function(lambda m: m.role.value)
-    full_name = fields.Function(lambda m: m.user.full_name)
-    email = fields.Function(lambda m: m.user.email)
+    role = fields.Function(lambda m: m.role.value,
+                           metadata={"type": "string", "enum": [r.value for r in MembershipRole]})
+    full_name = fields.Function(lambda m: m.user.full_name, metadata={"type": "string"})
+    email = fields.Function(lambda m: m.user.email, metadata={"type": "string"})
     created_at = fields.DateTime()
 
 
@@ -73,7 +86,7 @@ class StaffCreateSchema(Schema):
                            metadata={"description": "Suggested name, for an address without an account"})
 
 
-class StaffInvitationSchema(Schema):
+class StaffInvitationSchema(AnswerSchema):
     id = fields.Int(required=True)
     producer_id = fields.Int(required=True)
     email = fields.Str(required=True)
@@ -81,7 +94,7 @@ class StaffInvitationSchema(Schema):
     created_at = fields.DateTime(required=True)
     expires_at = fields.DateTime(required=True)
     state = fields.Function(lambda i: invitation_state(i).value, required=True,
-                            metadata={"enum": ["open", "accepted", "cancelled", "expired"]})
+                            metadata={"type": "string", "enum": [s.value for s in InvitationState]})
 
 
 class StaffInvitationCreatedSchema(StaffInvitationSchema):
@@ -89,7 +102,7 @@ class StaffInvitationCreatedSchema(StaffInvitationSchema):
         "description": "The one-time link to pass on to the invitee; shown only in this answer"})
 
 
-class HandoverSchema(Schema):
+class HandoverSchema(AnswerSchema):
     id = fields.Int()
     producer_id = fields.Int()
     issued_by_id = fields.Int()
@@ -99,7 +112,7 @@ class HandoverSchema(Schema):
     redeemed_at = fields.DateTime(allow_none=True)
     cancelled_at = fields.DateTime(allow_none=True)
     state = fields.Function(lambda h: claim_state(h).value,
-                            metadata={"enum": ["open", "redeemed", "cancelled", "expired"]})
+                            metadata={"type": "string", "enum": [s.value for s in ClaimState]})
 
 
 class IssuedHandoverSchema(HandoverSchema):
@@ -107,11 +120,12 @@ class IssuedHandoverSchema(HandoverSchema):
 
 
 class HandoverCreateSchema(Schema):
-    days = fields.Int(load_default=CLAIM_DAYS_DEFAULT, validate=validate.Range(min=1, max=CLAIM_DAYS_MAX))
+    days = fields.Int(load_default=CLAIM_DAYS_DEFAULT, strict=True,
+                      validate=validate.Range(min=1, max=CLAIM_DAYS_MAX))
     representative_name = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=120))
 
 
-class ClaimInfoSchema(Schema):
+class ClaimInfoSchema(AnswerSchema):
     producer_name = fields.Str()
     representative_name = fields.Str(allow_none=True)
     expires_at = fields.DateTime()
@@ -129,11 +143,12 @@ class HandoverStatusQuerySchema(Schema):
     state = fields.Enum(HandoverStatus, by_value=True)
 
 
-class HandoverStatusSchema(Schema):
+class HandoverStatusSchema(AnswerSchema):
     producer_id = fields.Int()
     producer_name = fields.Str()
     region_id = fields.Int()
-    state = fields.Function(lambda row: row.state.value, metadata={"enum": [s.value for s in HandoverStatus]})
+    state = fields.Function(lambda row: row.state.value,
+                            metadata={"type": "string", "enum": [s.value for s in HandoverStatus]})
     pending_since = fields.DateTime(allow_none=True)
     pending_days = fields.Int(allow_none=True)
     claim_expires_at = fields.DateTime(allow_none=True)

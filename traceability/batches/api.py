@@ -7,7 +7,6 @@ import sqlalchemy as sa
 from flask import current_app, jsonify, url_for
 from flask.views import MethodView
 from flask_babel import gettext as _
-from flask_smorest import Blueprint
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from .. import idempotency, storage
@@ -15,12 +14,12 @@ from ..accounts.auth import api_user
 from ..accounts.permissions import Action
 from ..errors import error_response
 from ..extensions import db
+from ..openapi import Blueprint
 from ..pagination import paginate_select
 from . import services
 from .epcis import MEDIA_TYPE, batch_document
 from .media import max_upload_bytes, store_upload
 from .schemas import (
-    AttachmentFormSchema,
     AttachmentSchema,
     AttachmentUploadSchema,
     BatchCreateSchema,
@@ -49,6 +48,7 @@ def upload_too_large(exc: RequestEntityTooLarge):
 @blp.route("/products/<int:product_id>/batches")
 class ProductBatches(MethodView):
     @blp.response(200, BatchSchema(many=True))
+    @blp.errors(403)
     @blp.paginate()
     def get(self, product_id: int, pagination_parameters):
         """List a product's batches"""
@@ -57,7 +57,7 @@ class ProductBatches(MethodView):
 
     @blp.arguments(BatchCreateSchema)
     @blp.response(201, BatchSchema)
-    @blp.alt_response(403, description="The caller may not edit this producer")
+    @blp.errors(descriptions={403: "The caller may not edit this producer"})
     def post(self, data: dict, product_id: int):
         """Open a batch (lot) of a product"""
         user = api_user()
@@ -69,6 +69,7 @@ class ProductBatches(MethodView):
 @blp.route("/batches/<int:batch_id>")
 class BatchById(MethodView):
     @blp.response(200, BatchSchema)
+    @blp.errors(403)
     def get(self, batch_id: int):
         """Get one batch"""
         return services.get_batch(api_user(), batch_id)
@@ -77,6 +78,7 @@ class BatchById(MethodView):
 @blp.route("/batches/<int:batch_id>/events")
 class BatchEvents(MethodView):
     @blp.response(200, EventSchema(many=True))
+    @blp.errors(403)
     @blp.paginate()
     def get(self, batch_id: int, pagination_parameters):
         """List a batch's diary, oldest step first"""
@@ -86,8 +88,7 @@ class BatchEvents(MethodView):
     @blp.arguments(EventCreateSchema)
     @blp.arguments(idempotency.IdempotencyKeyHeader, location="headers")
     @blp.response(201, EventSchema)
-    @blp.alt_response(403, description="The caller may not edit this producer")
-    @blp.alt_response(409, description=IN_FLIGHT)
+    @blp.errors(descriptions={403: "The caller may not edit this producer", 409: IN_FLIGHT})
     def post(self, data: dict, headers: dict, batch_id: int):
         """Record a production step (or, with corrects_id, a correction of one)
 
@@ -107,6 +108,7 @@ class BatchEvents(MethodView):
 @blp.route("/batches/<int:batch_id>/events/<int:event_id>")
 class EventById(MethodView):
     @blp.response(200, EventSchema)
+    @blp.errors(403)
     def get(self, batch_id: int, event_id: int):
         """Get one diary step"""
         return services.get_event(api_user(), batch_id, event_id)
@@ -114,13 +116,11 @@ class EventById(MethodView):
 
 @blp.route("/batches/<int:batch_id>/events/<int:event_id>/attachments")
 class EventAttachments(MethodView):
-    @blp.arguments(AttachmentUploadSchema, location="files")
-    @blp.arguments(AttachmentFormSchema, location="form")
+    @blp.arguments(AttachmentUploadSchema, location="form_and_files")
     @blp.arguments(idempotency.IdempotencyKeyHeader, location="headers")
     @blp.response(201, AttachmentSchema)
-    @blp.alt_response(409, description=IN_FLIGHT)
-    @blp.alt_response(413, description="The file is larger than the upload limit")
-    def post(self, files: dict, form: dict, headers: dict, batch_id: int, event_id: int):
+    @blp.errors(403, descriptions={409: IN_FLIGHT, 413: "The file is larger than the upload limit"})
+    def post(self, upload: dict, headers: dict, batch_id: int, event_id: int):
         """Attach a photo or document to a diary step
 
         Photos are checked by decoding them, resized to at most 1600 px (plus a 480 px
@@ -132,9 +132,9 @@ class EventAttachments(MethodView):
         replay = idempotency.claim(user, headers.get("key"))
         if replay is not None:
             return replay
-        stored = store_upload(files["file"].read(), storage.media(),
+        stored = store_upload(upload["file"].read(), storage.media(),
                               max_bytes=max_upload_bytes(current_app.config),
-                              keep_location=form["keep_location"])
+                              keep_location=upload["keep_location"])
         attachment = services.add_attachment(user, event, stored)
         return attachment
 
@@ -142,6 +142,7 @@ class EventAttachments(MethodView):
 @blp.route("/batches/<int:batch_id>/chain")
 class BatchChain(MethodView):
     @blp.response(200, ChainSchema)
+    @blp.errors(403)
     def get(self, batch_id: int):
         """Verify a batch's hash chain
 
@@ -155,6 +156,7 @@ class BatchChain(MethodView):
 class BatchEpcis(MethodView):
     @blp.response(200, {"type": "object"}, content_type=MEDIA_TYPE,
                   description="EPCIS 2.0 JSON-LD document")
+    @blp.errors(403)
     def get(self, batch_id: int):
         """Export a batch's diary as an EPCIS 2.0 JSON-LD document"""
         batch = services.get_batch(api_user(), batch_id)

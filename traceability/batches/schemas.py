@@ -6,10 +6,10 @@ from typing import Any
 
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
-from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from ..clock import VIETNAM
+from ..schemas_common import AnswerSchema, FileUpload
 from .epcis import lot_link, public_path
 from .models import EventKind
 
@@ -53,7 +53,7 @@ class BatchCreateSchema(Schema):
             raise ValidationError(str(_l("Hạn sử dụng phải sau ngày sản xuất.")), "expiry_date")
 
 
-class BatchSchema(Schema):
+class BatchSchema(AnswerSchema):
     id = fields.Int(dump_only=True)
     product_id = fields.Int(dump_only=True)
     lot = fields.Str(dump_only=True)
@@ -64,6 +64,7 @@ class BatchSchema(Schema):
     created_at = fields.DateTime(dump_only=True)
     updated_at = fields.DateTime(dump_only=True)
     epcis_url = fields.Method("get_epcis_url", dump_only=True, metadata={
+        "type": "string", "format": "uri",
         "description": "Public EPCIS 2.0 JSON-LD document: what the trace page shows, at the "
                        "lot's Digital Link path under /epcis (the whole diary is at "
                        "/api/v1/batches/{batch_id}/epcis)"})
@@ -115,20 +116,20 @@ class EventCreateSchema(Schema):
                                                       "this one corrects"})
 
 
-class AttachmentSchema(Schema):
+class AttachmentSchema(AnswerSchema):
     id = fields.Int(dump_only=True)
     event_id = fields.Int(dump_only=True)
     content_type = fields.Str(dump_only=True)
     size_bytes = fields.Int(dump_only=True)
     sha256 = fields.Str(dump_only=True)
     created_at = fields.DateTime(dump_only=True)
-    url = fields.Method("get_url", dump_only=True)
+    url = fields.Method("get_url", dump_only=True, metadata={"type": "string", "format": "uri"})
 
     def get_url(self, attachment: Any) -> str:
         return url_for("batches.media", name=attachment.path, _external=True)
 
 
-class EventSchema(Schema):
+class EventSchema(AnswerSchema):
     id = fields.Int(dump_only=True)
     batch_id = fields.Int(dump_only=True)
     seq = fields.Int(dump_only=True)
@@ -150,24 +151,23 @@ class EventSchema(Schema):
 
 
 class AttachmentUploadSchema(Schema):
-    file = Upload(required=True, error_messages={"required": _l("Chưa chọn tệp."),
-                                                 "invalid": _l("Tệp không hợp lệ.")},
-                  metadata={"description": "A photo (JPEG, PNG, WebP) or a PDF document"})
+    """A multipart form: the file and whether to keep a photo's GPS position."""
 
-
-class AttachmentFormSchema(Schema):
+    file = FileUpload(required=True, error_messages={"required": _l("Chưa chọn tệp."),
+                                                     "invalid": _l("Tệp không hợp lệ.")},
+                      metadata={"description": "A photo (JPEG, PNG, WebP) or a PDF document"})
     keep_location = fields.Bool(load_default=False,
                                 error_messages={"invalid": _l("Phải là true hoặc false.")},
                                 metadata={"description": "Keep the photo's GPS position "
                                                          "(removed by default)"})
 
 
-class BrokenLinkSchema(Schema):
+class BrokenLinkSchema(AnswerSchema):
     seq = fields.Int()
     id = fields.Int()
 
 
-class ChainSchema(Schema):
+class ChainSchema(AnswerSchema):
     batch_id = fields.Int()
     intact = fields.Bool()
     first_broken = fields.Nested(BrokenLinkSchema, allow_none=True)

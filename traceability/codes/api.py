@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from flask import Response, request, url_for
 from flask.views import MethodView
 from flask_babel import gettext as _
-from flask_smorest import Blueprint
 from werkzeug.wsgi import wrap_file
 
 from .. import storage
@@ -19,6 +18,7 @@ from ..accounts.auth import api_user
 from ..accounts.permissions import Action, require
 from ..batches.models import Batch
 from ..errors import Gone, NotFound, field_error
+from ..openapi import BINARY, TEXT, Blueprint
 from ..pagination import paginate_select
 from ..gs1 import gtin13_display
 from ..registry.models import Product
@@ -50,11 +50,6 @@ from .services import (
 
 blp = Blueprint("codes", __name__, url_prefix="/api/v1",
                 description="GS1 codes: GTIN allocation, label runs, printable labels, barcodes.")
-
-_BINARY = {"type": "string", "format": "binary"}
-_TEXT = {"type": "string"}
-
-
 
 
 # Every endpoint asks for the caller before looking anything up, so an anonymous request
@@ -193,8 +188,8 @@ def _download(produce: Callable[[BinaryIO], Any], mimetype: str, filename: str) 
 @blp.route("/products/<int:product_id>/gtin")
 class ProductGtin(MethodView):
     @blp.response(200, ProductCodesSchema)
-    @blp.alt_response(409, description="The product already has a GTIN, or the prefix is used up")
-    @blp.alt_response(422, description="The producer has no GS1 company prefix")
+    @blp.errors(403, descriptions={409: "The product already has a GTIN, or the prefix is used up",
+                                   422: "The producer has no GS1 company prefix"})
     def post(self, product_id: int):
         """Allocate a GTIN-13 for a product
 
@@ -211,6 +206,7 @@ class ProductGtin(MethodView):
 class BatchLabelRuns(MethodView):
     @blp.arguments(LabelRunCreateSchema)
     @blp.response(201, LabelRunSchema)
+    @blp.errors(403)
     def post(self, data: dict, batch_id: int):
         """Issue a label run for a batch
 
@@ -222,6 +218,7 @@ class BatchLabelRuns(MethodView):
         return run
 
     @blp.response(200, LabelRunSchema(many=True))
+    @blp.errors(403)
     @blp.paginate()
     def get(self, batch_id: int, pagination_parameters):
         """List a batch's label runs"""
@@ -234,6 +231,7 @@ class BatchLabelRuns(MethodView):
 @blp.route("/label-runs/<int:run_id>")
 class LabelRunById(MethodView):
     @blp.response(200, LabelRunSchema)
+    @blp.errors(403)
     def get(self, run_id: int):
         """Get one label run"""
         return _viewable_run(run_id)
@@ -254,9 +252,9 @@ _TOO_LARGE = ("The run has more labels than LABEL_DOWNLOAD_MAX_LABELS (5,000 by 
 @blp.route("/label-runs/<int:run_id>/labels.pdf")
 class LabelRunPdf(MethodView):
     @blp.arguments(PdfQuerySchema, location="query")
-    @blp.response(200, _BINARY, content_type="application/pdf",
+    @blp.response(200, BINARY, content_type="application/pdf",
                   description="Print-ready label sheets, streamed page by page")
-    @blp.alt_response(409, schema="Error", description=_TOO_LARGE)
+    @blp.errors(403, descriptions={409: _TOO_LARGE})
     def get(self, args: dict, run_id: int):
         """Download a label run as a printable PDF
 
@@ -268,9 +266,9 @@ class LabelRunPdf(MethodView):
 
 @blp.route("/label-runs/<int:run_id>/labels.csv")
 class LabelRunCsv(MethodView):
-    @blp.response(200, _TEXT, content_type="text/csv",
+    @blp.response(200, TEXT, content_type="text/csv",
                   description="One row per label: url, product_name, lot, serial, stars")
-    @blp.alt_response(409, schema="Error", description=_TOO_LARGE)
+    @blp.errors(403, descriptions={409: _TOO_LARGE})
     def get(self, run_id: int):
         """Download a label run as CSV for variable-data printing
 
@@ -282,9 +280,9 @@ class LabelRunCsv(MethodView):
 @blp.route("/label-runs/<int:run_id>/labels-svg.zip")
 class LabelRunSvgZip(MethodView):
     @blp.arguments(EcQuerySchema, location="query")
-    @blp.response(200, _BINARY, content_type="application/zip",
+    @blp.response(200, BINARY, content_type="application/zip",
                   description="A ZIP with one QR SVG per label, named after its serial")
-    @blp.alt_response(409, schema="Error", description=_TOO_LARGE)
+    @blp.errors(403, descriptions={409: _TOO_LARGE})
     def get(self, args: dict, run_id: int):
         """Download a label run as a ZIP of QR SVGs
 
@@ -302,8 +300,7 @@ class LabelRunPrintJobs(MethodView):
     @blp.response(202, PrintJobSchema, headers={"Location": {
         "description": "The job's URL, to poll until its state is done",
         "schema": {"type": "string"}}})
-    @blp.alt_response(409, schema="Error",
-                      description="The producer already has 5 jobs queued or running")
+    @blp.errors(403, descriptions={409: "The producer already has 5 jobs queued or running"})
     def post(self, data: dict, run_id: int):
         """Make a label run's file in the background (a print job)
 
@@ -322,6 +319,7 @@ class LabelRunPrintJobs(MethodView):
 @blp.route("/print-jobs/<int:job_id>")
 class PrintJobById(MethodView):
     @blp.response(200, PrintJobSchema)
+    @blp.errors(403)
     def get(self, job_id: int):
         """Get a print job: its state and progress"""
         return viewable_print_job(api_user(), job_id)
@@ -353,7 +351,7 @@ def _file_responses(view: Callable) -> Callable:
     for status, description in ((200, "The finished file, streamed"),
                                 (206, "The part of the finished file a Range header asked for")):
         for fmt in PrintFormat:
-            view = blp.alt_response(status, schema=_TEXT if fmt is PrintFormat.CSV else _BINARY,
+            view = blp.alt_response(status, schema=TEXT if fmt is PrintFormat.CSV else BINARY,
                                     content_type=_FILE_TYPES[fmt], description=description,
                                     success=True)(view)
     return view
@@ -362,9 +360,8 @@ def _file_responses(view: Callable) -> Callable:
 @blp.route("/print-jobs/<int:job_id>/file")
 class PrintJobFile(MethodView):
     @_file_responses
-    @blp.alt_response(409, schema="Error", description="The job is not done yet")
-    @blp.alt_response(410, schema="Error",
-                      description="The file was deleted after its keeping period")
+    @blp.errors(403, descriptions={409: "The job is not done yet",
+                                   410: "The file was deleted after its keeping period"})
     def get(self, job_id: int):
         """Download a print job's finished file
 
@@ -380,8 +377,8 @@ def _image(data: bytes | str, mimetype: str) -> Response:
 
 @blp.route("/products/<int:product_id>/ean13.svg")
 class ProductEan13Svg(MethodView):
-    @blp.response(200, _TEXT, content_type="image/svg+xml")
-    @blp.alt_response(404, description="No such product, or it has no GTIN (errors name `gtin`)")
+    @blp.response(200, TEXT, content_type="image/svg+xml")
+    @blp.errors(403, descriptions={404: "No such product, or it has no GTIN (errors name `gtin`)"})
     def get(self, product_id: int):
         """Get a product's EAN-13 barcode as SVG"""
         return _image(ean13_svg(_gtin13_of(_viewable_product(product_id))), "image/svg+xml")
@@ -389,8 +386,8 @@ class ProductEan13Svg(MethodView):
 
 @blp.route("/products/<int:product_id>/ean13.png")
 class ProductEan13Png(MethodView):
-    @blp.response(200, _BINARY, content_type="image/png")
-    @blp.alt_response(404, description="No such product, or it has no GTIN (errors name `gtin`)")
+    @blp.response(200, BINARY, content_type="image/png")
+    @blp.errors(403, descriptions={404: "No such product, or it has no GTIN (errors name `gtin`)"})
     def get(self, product_id: int):
         """Get a product's EAN-13 barcode as a 300 dpi PNG"""
         return _image(ean13_png(_gtin13_of(_viewable_product(product_id))), "image/png")
@@ -399,7 +396,8 @@ class ProductEan13Png(MethodView):
 @blp.route("/products/<int:product_id>/qr.svg")
 class ProductQrSvg(MethodView):
     @blp.arguments(QrQuerySchema, location="query")
-    @blp.response(200, _TEXT, content_type="image/svg+xml")
+    @blp.response(200, TEXT, content_type="image/svg+xml")
+    @blp.errors(403)
     def get(self, args: dict, product_id: int):
         """Get a product's QR code (product-level Digital Link) as SVG"""
         product = _viewable_product(product_id)
@@ -410,7 +408,8 @@ class ProductQrSvg(MethodView):
 @blp.route("/products/<int:product_id>/qr.png")
 class ProductQrPng(MethodView):
     @blp.arguments(QrQuerySchema, location="query")
-    @blp.response(200, _BINARY, content_type="image/png")
+    @blp.response(200, BINARY, content_type="image/png")
+    @blp.errors(403)
     def get(self, args: dict, product_id: int):
         """Get a product's QR code (product-level Digital Link) as PNG"""
         product = _viewable_product(product_id)

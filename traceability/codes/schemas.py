@@ -7,13 +7,15 @@ from flask import url_for
 from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields, validate
 
+from ..schemas_common import AnswerSchema
+
 from ..render import EC_LEVELS, PRESETS
 from .models import LabelLevel, PrintFormat, PrintJobState
 from .print_jobs import error_text
 from .services import DEFAULT_PRESET, MAX_RUN_COUNT, label_url, run_label_url
 
 
-class ProductCodesSchema(Schema):
+class ProductCodesSchema(AnswerSchema):
     """A product's identifiers after a GTIN allocation."""
 
     id = fields.Int(dump_only=True)
@@ -22,9 +24,11 @@ class ProductCodesSchema(Schema):
     gtin = fields.Str(allow_none=True, dump_only=True,
                       metadata={"description": "GTIN-14 (0 + GTIN-13 for an EAN-13 product)"})
     gtin13 = fields.Method("get_gtin13", allow_none=True,
-                           metadata={"description": "The 13 digits printed under the EAN-13"})
+                           metadata={"type": "string",
+                                     "description": "The 13 digits printed under the EAN-13"})
     trace_code = fields.Str(dump_only=True)
-    url = fields.Method("get_url", metadata={"description": "Product-level Digital Link URI"})
+    url = fields.Method("get_url", metadata={"type": "string", "format": "uri",
+                                             "description": "Product-level Digital Link URI"})
 
     def get_gtin13(self, product: Any) -> str | None:
         return product.gtin[1:] if product.gtin and product.gtin[0] == "0" else None
@@ -48,11 +52,12 @@ class LabelRunCreateSchema(Schema):
                        metadata={"description": "Number of unit labels (1 for a lot run)"})
 
 
-class LabelRunSchema(Schema):
+class LabelRunSchema(AnswerSchema):
     id = fields.Int(dump_only=True)
     batch_id = fields.Int(dump_only=True)
-    product_id = fields.Function(lambda run: run.batch.product_id, dump_only=True)
-    lot = fields.Function(lambda run: run.batch.lot, dump_only=True)
+    product_id = fields.Function(lambda run: run.batch.product_id, dump_only=True,
+                                 metadata={"type": "integer"})
+    lot = fields.Function(lambda run: run.batch.lot, dump_only=True, metadata={"type": "string"})
     level = fields.Enum(LabelLevel, by_value=True, dump_only=True)
     subject = fields.Str(dump_only=True,
                          metadata={"description": "GTIN-14, or the trace code for a product "
@@ -66,7 +71,8 @@ class LabelRunSchema(Schema):
                                    metadata={"description": "The codes resolve at least until"})
     issued_by_id = fields.Int(allow_none=True, dump_only=True)
     first_url = fields.Method("get_first_url",
-                              metadata={"description": "The URL of the run's first label"})
+                              metadata={"type": "string", "format": "uri",
+                                        "description": "The URL of the run's first label"})
 
     def get_first_url(self, run: Any) -> str:
         return run_label_url(run, run.first_index)
@@ -80,7 +86,8 @@ def _ec_level(value: str) -> bool:
 
 class _EcMixin(Schema):
     ec = fields.Str(load_default="M", validate=_ec_level,
-                    metadata={"description": "QR error correction: M (default) or Q"})
+                    metadata={"description": "QR error correction: M (default) or Q",
+                              "enum": sorted({*EC_LEVELS, *map(str.lower, EC_LEVELS)})})
 
 
 class PdfQuerySchema(_EcMixin):

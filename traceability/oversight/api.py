@@ -7,12 +7,13 @@ from typing import Any
 from flask import Response, current_app
 from flask.views import MethodView
 from flask_babel import gettext as _
-from flask_smorest import Blueprint, Page
+from flask_smorest import Page
 
 from ..accounts.auth import api_user
 from ..accounts.permissions import Action
 from ..clock import local_today
 from ..extensions import db
+from ..openapi import BINARY, TEXT, Blueprint
 from ..registry.schemas import CertificateSchema
 from ..resolver.models import CounterfeitReport
 from ..services_common import get_or_404
@@ -26,6 +27,7 @@ from .schemas import (
     CounterfeitReportSchema,
     CounterfeitStatusSchema,
     DashboardQuerySchema,
+    DashboardSchema,
     FollowUpQuerySchema,
     ImportResultSchema,
     ImportUploadSchema,
@@ -35,6 +37,7 @@ from .schemas import (
     NoticeQuerySchema,
     NoticeSchema,
     PeriodicQuerySchema,
+    PeriodicReportSchema,
     PhotoUploadSchema,
     RevocationSchema,
     SendResultSchema,
@@ -60,6 +63,7 @@ def download(body: bytes, mimetype: str, filename: str) -> Response:
 class Certificates(MethodView):
     @blp.arguments(CertificateCreateSchema)
     @blp.response(201, CertificateSchema)
+    @blp.errors(403, 404, 409)
     def post(self, data: dict):
         """Register a certificate for a product
 
@@ -75,6 +79,7 @@ class Certificates(MethodView):
 class FollowUp(MethodView):
     @blp.arguments(FollowUpQuerySchema, location="query")
     @blp.response(200, CertificateSchema(many=True))
+    @blp.errors(403)
     @blp.paginate(Page)
     def get(self, args: dict):
         """List certificates expiring within 90 or 30 days, lapsed, or revoked"""
@@ -87,6 +92,7 @@ class FollowUp(MethodView):
 class ReEvaluation(MethodView):
     @blp.arguments(CertificateDataSchema)
     @blp.response(201, CertificateSchema)
+    @blp.errors(403, 409)
     def post(self, data: dict, certificate_id: int):
         """Record a re-evaluation: the new certificate supersedes this one"""
         user = api_user()
@@ -99,6 +105,7 @@ class ReEvaluation(MethodView):
 class Revocation(MethodView):
     @blp.arguments(RevocationSchema)
     @blp.response(200, CertificateSchema)
+    @blp.errors(403, 409)
     def post(self, data: dict, certificate_id: int):
         """Revoke a certificate (decision number, date, reason); trace pages show it at once"""
         user = api_user()
@@ -110,6 +117,7 @@ class Revocation(MethodView):
 @blp.route("/products/<int:product_id>/certificates")
 class History(MethodView):
     @blp.response(200, CertificateSchema(many=True))
+    @blp.errors(403)
     def get(self, product_id: int):
         """A product's certificate history, newest first"""
         user = api_user()
@@ -122,6 +130,7 @@ class History(MethodView):
 class Inspections(MethodView):
     @blp.arguments(InspectionQuerySchema, location="query")
     @blp.response(200, InspectionSchema(many=True))
+    @blp.errors(403)
     @blp.paginate(Page)
     def get(self, args: dict):
         """List inspections in the caller's regions"""
@@ -129,6 +138,7 @@ class Inspections(MethodView):
 
     @blp.arguments(InspectionCreateSchema)
     @blp.response(201, InspectionSchema)
+    @blp.errors(403, 404)
     def post(self, data: dict):
         """Record an inspection: checklist, findings, outcome, and on a violation a proposal to revoke"""
         inspection = services.create_inspection(api_user(), data)
@@ -138,6 +148,7 @@ class Inspections(MethodView):
 @blp.route("/inspections/<int:inspection_id>")
 class InspectionById(MethodView):
     @blp.response(200, InspectionSchema)
+    @blp.errors(403)
     def get(self, inspection_id: int):
         """Get one inspection"""
         return services.get_inspection_for(api_user(), inspection_id)
@@ -147,6 +158,7 @@ class InspectionById(MethodView):
 class InspectionPhotos(MethodView):
     @blp.arguments(PhotoUploadSchema, location="files")
     @blp.response(201, InspectionSchema)
+    @blp.errors(403)
     def post(self, files: dict, inspection_id: int):
         """Add a photo (JPEG or PNG) to an inspection"""
         user = api_user()
@@ -159,6 +171,7 @@ class InspectionPhotos(MethodView):
 @blp.route("/revocation-proposals")
 class Proposals(MethodView):
     @blp.response(200, InspectionSchema(many=True))
+    @blp.errors(403)
     def get(self):
         """Open proposals to revoke, from inspections that found a violation"""
         return services.revocation_proposals(api_user())
@@ -167,6 +180,7 @@ class Proposals(MethodView):
 @blp.route("/inspections/<int:inspection_id>/proposal-dismissal")
 class ProposalDismissal(MethodView):
     @blp.response(200, InspectionSchema)
+    @blp.errors(403, 409)
     def post(self, inspection_id: int):
         """Close a proposal to revoke without revoking"""
         user = api_user()
@@ -179,6 +193,7 @@ class ProposalDismissal(MethodView):
 class CounterfeitReports(MethodView):
     @blp.arguments(CounterfeitQuerySchema, location="query")
     @blp.response(200, CounterfeitReportSchema(many=True))
+    @blp.errors(403)
     @blp.paginate(Page)
     def get(self, args: dict):
         """Counterfeit reports from the trace page, with the scan data of each code"""
@@ -190,6 +205,7 @@ class CounterfeitReports(MethodView):
 class CounterfeitReportStatus(MethodView):
     @blp.arguments(CounterfeitStatusSchema)
     @blp.response(200, CounterfeitStatusSchema)
+    @blp.errors(403)
     def post(self, data: dict, report_id: int):
         """Mark a counterfeit report as being investigated or closed"""
         report = get_or_404(CounterfeitReport, report_id, _("phản ánh"))
@@ -203,6 +219,7 @@ class CounterfeitReportStatus(MethodView):
 class Notices(MethodView):
     @blp.arguments(NoticeQuerySchema, location="query")
     @blp.response(200, NoticeSchema(many=True))
+    @blp.errors(403)
     @blp.paginate(Page)
     def get(self, args: dict):
         """The expiry-notice outbox in the caller's regions"""
@@ -212,6 +229,7 @@ class Notices(MethodView):
 @blp.route("/notices/send-due")
 class SendDue(MethodView):
     @blp.response(200, SendResultSchema)
+    @blp.errors(403)
     def post(self):
         """Create and send the notices due today (what the daily cron job does); admins only"""
         from ..accounts.models import Role
@@ -226,6 +244,7 @@ class SendDue(MethodView):
 @blp.route("/notices/<int:notice_id>/retry")
 class NoticeRetry(MethodView):
     @blp.response(200, NoticeSchema)
+    @blp.errors(403, 409)
     def post(self, notice_id: int):
         """Put a failed notice back in the outbox"""
         user = api_user()
@@ -237,7 +256,8 @@ class NoticeRetry(MethodView):
 
 @blp.route("/certificates/<int:certificate_id>/notice.pdf")
 class NoticeLetter(MethodView):
-    @blp.response(200, content_type="application/pdf", description="The letter as a PDF")
+    @blp.response(200, BINARY, content_type="application/pdf", description="The letter as a PDF")
+    @blp.errors(403)
     def get(self, certificate_id: int):
         """The expiry-notice letter of a certificate, as a Vietnamese PDF"""
         user = api_user()
@@ -251,12 +271,13 @@ class NoticeLetter(MethodView):
 @blp.route("/reports/dashboard")
 class Dashboard(MethodView):
     @blp.arguments(DashboardQuerySchema, location="query")
-    @blp.response(200)
+    @blp.response(200, DashboardSchema)
+    @blp.errors(403)
     def get(self, args: dict):
         """Dashboard figures for the caller's regions (or one of them)"""
         board = reports.dashboard(api_user(), args.get("region_id"))
         return {
-            "today": board.today.isoformat(), "products": board.product_count,
+            "today": board.today, "products": board.product_count,
             "by_stars": {str(k): v for k, v in sorted(board.by_stars.items())},
             "by_area": [{k: (str(v) if k == "group_label" else v) for k, v in row.items()}
                         for row in board.by_area],
@@ -272,10 +293,22 @@ class Dashboard(MethodView):
         }
 
 
+_PERIODIC_FORMATS = ("format=xlsx (the default): a workbook, one sheet per section; format=csv: "
+                     "one section's CSV with `section`, else a ZIP of every section's CSV; "
+                     "format=json: every section as JSON")
+
+
 @blp.route("/reports/periodic")
 class Periodic(MethodView):
     @blp.arguments(PeriodicQuerySchema, location="query")
-    @blp.response(200, content_type=XLSX, description="XLSX workbook, CSV, ZIP of CSVs or JSON")
+    @blp.response(200, PeriodicReportSchema, description=_PERIODIC_FORMATS)
+    @blp.alt_response(200, schema=BINARY, content_type=XLSX, description=_PERIODIC_FORMATS,
+                      success=True)
+    @blp.alt_response(200, schema=TEXT, content_type="text/csv", description=_PERIODIC_FORMATS,
+                      success=True)
+    @blp.alt_response(200, schema=BINARY, content_type="application/zip",
+                      description=_PERIODIC_FORMATS, success=True)
+    @blp.errors(403)
     def get(self, args: dict):
         """The periodic report for a period and region: XLSX (one sheet per section), CSV or JSON"""
         report = reports.periodic_report(api_user(), args["start"], args["end"], args.get("region_id"))
@@ -283,7 +316,7 @@ class Periodic(MethodView):
         if args["format"] == "xlsx":
             return download(reports.report_xlsx(report), XLSX, stem + ".xlsx")
         if args["format"] == "json":
-            return {"start": report.start.isoformat(), "end": report.end.isoformat(),
+            return {"start": report.start, "end": report.end,
                     "region": report.region_name,
                     "sections": [{"key": s.key, "title": s.title,
                                   "columns": [asdict(c) for c in s.columns],
@@ -319,7 +352,10 @@ def _import_result(report: imports.ImportReport) -> dict[str, Any]:
 @blp.route("/imports/template")
 class ImportTemplate(MethodView):
     @blp.arguments(TemplateQuerySchema, location="query")
-    @blp.response(200, content_type=XLSX, description="The register template (XLSX or CSV)")
+    @blp.response(200, BINARY, content_type=XLSX, description="The register template: XLSX, or CSV")
+    @blp.alt_response(200, schema=TEXT, content_type="text/csv",
+                      description="The register template: XLSX, or CSV", success=True)
+    @blp.errors(403)
     def get(self, args: dict):
         """Download the register template with its Vietnamese column headings"""
         services.require_officer(api_user())
@@ -332,6 +368,7 @@ class ImportTemplate(MethodView):
 class ImportDryRun(MethodView):
     @blp.arguments(ImportUploadSchema, location="files")
     @blp.response(200, ImportResultSchema)
+    @blp.errors(403)
     def post(self, files: dict):
         """Check a register file and list every row's problems; nothing is written"""
         upload = files["file"]
@@ -344,6 +381,7 @@ class ImportDryRun(MethodView):
 class Imports(MethodView):
     @blp.arguments(ImportUploadSchema, location="files")
     @blp.response(201, ImportResultSchema)
+    @blp.errors(403)
     def post(self, files: dict):
         """Import a register file in one transaction: every row or none (422 lists the rows' problems)"""
         upload = files["file"]

@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from ..registry.models import IssuingLevel
 from ..registry.status import VALIDITY_MONTHS
 from ..resolver.models import ReportStatus
-from ..schemas_common import MAX_ID
+from ..schemas_common import MAX_ID, AnswerSchema, FileUpload, JsonBool
 from .models import InspectionOutcome, NoticeStatus
 from .services import FOLLOW_UP_BUCKETS
 
@@ -29,9 +28,9 @@ class NoticeErrorStr(fields.Str):
 class CertificateDataSchema(Schema):
     """A certificate as decided: stars, score, issuer, decision, dates."""
 
-    stars = fields.Int(required=True, error_messages=_REQUIRED,
+    stars = fields.Int(required=True, strict=True, error_messages=_REQUIRED,
                        validate=validate.Range(min=3, max=5, error=_l("Số sao phải từ 3 đến 5.")))
-    score = fields.Decimal(allow_none=True, places=2, as_string=True, validate=validate.Range(
+    score = fields.Decimal(allow_none=True, places=2, validate=validate.Range(
         min=0, max=100, error=_l("Điểm phải từ 0 đến 100.")))
     issuing_level = fields.Enum(IssuingLevel, by_value=True, required=True, error_messages=_REQUIRED)
     issuing_authority = fields.Str(required=True, validate=validate.Length(min=3, max=200),
@@ -44,7 +43,8 @@ class CertificateDataSchema(Schema):
 
 
 class CertificateCreateSchema(CertificateDataSchema):
-    product_id = fields.Int(required=True, validate=validate.Range(min=1, max=MAX_ID), error_messages=_REQUIRED)
+    product_id = fields.Int(required=True, strict=True, validate=validate.Range(min=1, max=MAX_ID),
+                            error_messages=_REQUIRED)
 
 
 class RevocationSchema(Schema):
@@ -65,22 +65,22 @@ class ChecklistSchema(Schema):
     class Meta:
         ordered = True
 
-    certificate_valid = fields.Bool(allow_none=True)
-    stars_match = fields.Bool(allow_none=True)
-    labels_resolve = fields.Bool(allow_none=True)
-    diary_current = fields.Bool(allow_none=True)
-    product_matches = fields.Bool(allow_none=True)
+    certificate_valid = JsonBool(allow_none=True)
+    stars_match = JsonBool(allow_none=True)
+    labels_resolve = JsonBool(allow_none=True)
+    diary_current = JsonBool(allow_none=True)
+    product_matches = JsonBool(allow_none=True)
 
 
 class InspectionCreateSchema(Schema):
-    producer_id = fields.Int(validate=validate.Range(min=1, max=MAX_ID))
-    product_id = fields.Int(validate=validate.Range(min=1, max=MAX_ID))
+    producer_id = fields.Int(strict=True, validate=validate.Range(min=1, max=MAX_ID))
+    product_id = fields.Int(strict=True, validate=validate.Range(min=1, max=MAX_ID))
     inspected_on = fields.Date(required=True, error_messages=_REQUIRED)
     place = fields.Str(validate=validate.Length(max=200))
     checklist = fields.Nested(ChecklistSchema, load_default=dict)
     findings = fields.Str(validate=validate.Length(max=5000))
     outcome = fields.Enum(InspectionOutcome, by_value=True, required=True, error_messages=_REQUIRED)
-    propose_revocation = fields.Bool(load_default=False)
+    propose_revocation = JsonBool(load_default=False)
 
     @validates_schema
     def _subject(self, data: dict, **_kw) -> None:
@@ -89,7 +89,7 @@ class InspectionCreateSchema(Schema):
                                   "producer_id")
 
 
-class InspectionSchema(Schema):
+class InspectionSchema(AnswerSchema):
     id = fields.Int()
     inspector_id = fields.Int()
     producer_id = fields.Int()
@@ -112,10 +112,10 @@ class InspectionQuerySchema(Schema):
 
 
 class PhotoUploadSchema(Schema):
-    photo = Upload(required=True, error_messages=_REQUIRED)
+    photo = FileUpload(required=True, error_messages=_REQUIRED)
 
 
-class NoticeSchema(Schema):
+class NoticeSchema(AnswerSchema):
     id = fields.Int()
     certificate_id = fields.Int()
     kind = fields.Str()
@@ -132,7 +132,7 @@ class NoticeQuerySchema(Schema):
     status = fields.Enum(NoticeStatus, by_value=True)
 
 
-class SendResultSchema(Schema):
+class SendResultSchema(AnswerSchema):
     created = fields.Int()
     sent = fields.Int()
     failed = fields.Int()
@@ -140,19 +140,20 @@ class SendResultSchema(Schema):
     skipped = fields.Int()
 
 
-class ScanSummarySchema(Schema):
+class ScanSummarySchema(AnswerSchema):
     count = fields.Int()
     networks = fields.Int()
     first_at = fields.DateTime(allow_none=True)
     last_at = fields.DateTime(allow_none=True)
 
 
-class CounterfeitReportSchema(Schema):
+class CounterfeitReportSchema(AnswerSchema):
     id = fields.Int(attribute="report.id")
     created_at = fields.DateTime(attribute="report.created_at")
     code = fields.Str(attribute="report.code")
     product_id = fields.Int(attribute="report.product_id", allow_none=True)
-    product_name = fields.Str(attribute="product.name_vi", allow_none=True)
+    # A report on an unknown product has no product: the name is null, not left out.
+    product_name = fields.Str(attribute="product.name_vi", allow_none=True, dump_default=None)
     verdict = fields.Str(attribute="report.verdict.value")
     place_of_purchase = fields.Str(attribute="report.place_of_purchase", allow_none=True)
     message = fields.Str(attribute="report.message", allow_none=True)
@@ -182,17 +183,17 @@ class PeriodicQuerySchema(Schema):
 
 
 class ImportUploadSchema(Schema):
-    file = Upload(required=True, error_messages=_REQUIRED)
+    file = FileUpload(required=True, error_messages=_REQUIRED)
 
 
-class ImportRowSchema(Schema):
+class ImportRowSchema(AnswerSchema):
     number = fields.Int()
     action = fields.Str()
     errors = fields.List(fields.Str())
     values = fields.Dict()
 
 
-class ImportResultSchema(Schema):
+class ImportResultSchema(AnswerSchema):
     ok = fields.Bool()
     counts = fields.Dict(keys=fields.Str(), values=fields.Int())
     created = fields.Dict(keys=fields.Str(), values=fields.Int())
@@ -202,3 +203,81 @@ class ImportResultSchema(Schema):
 
 class TemplateQuerySchema(Schema):
     format = fields.Str(load_default="xlsx", validate=validate.OneOf(["xlsx", "csv"]))
+
+
+class AreaRowSchema(AnswerSchema):
+    area = fields.Str()
+    group = fields.Str()
+    group_label = fields.Str()
+    s3 = fields.Int()
+    s4 = fields.Int()
+    s5 = fields.Int()
+    none = fields.Int(metadata={"description": "Products without a valid certificate"})
+    total = fields.Int()
+
+
+class MonthScansSchema(AnswerSchema):
+    month = fields.Str(metadata={"description": "YYYY-MM, Vietnam time"})
+    scans = fields.Int()
+
+
+class CopyFlagSchema(AnswerSchema):
+    product_id = fields.Int()
+    batch_id = fields.Int(allow_none=True)
+    serial_index = fields.Int()
+    code = fields.Str()
+    scans = fields.Int()
+    networks = fields.Int()
+
+
+class CommuneTargetSchema(AnswerSchema):
+    commune = fields.Str()
+    four_star = fields.Int()
+    met = fields.Bool()
+
+
+class FourStarTargetSchema(AnswerSchema):
+    per_commune = fields.Int()
+    communes = fields.Int()
+    communes_met = fields.Int()
+    rows = fields.List(fields.Nested(CommuneTargetSchema))
+
+
+_COUNTS = {"keys": fields.Str(), "values": fields.Int()}
+
+
+class DashboardSchema(AnswerSchema):
+    today = fields.Date()
+    products = fields.Int()
+    by_stars = fields.Dict(**_COUNTS,
+                           metadata={"description": "Products by stars; 0 = no valid certificate"})
+    by_area = fields.List(fields.Nested(AreaRowSchema))
+    certificates = fields.Dict(**_COUNTS,
+                               metadata={"description": "Certificates in each follow-up list"})
+    handover = fields.Dict(**_COUNTS, metadata={"description": "Producers by handover state"})
+    products_without_label_run = fields.List(fields.Int())
+    label_runs_shorter_than_certificate = fields.List(fields.Int())
+    scans_by_month = fields.List(fields.Nested(MonthScansSchema))
+    counterfeit_reports = fields.Dict(**_COUNTS, metadata={"description": "Reports by status"})
+    copy_flags = fields.List(fields.Nested(CopyFlagSchema))
+    four_star_target = fields.Nested(FourStarTargetSchema)
+
+
+class ReportColumnSchema(AnswerSchema):
+    heading = fields.Str()
+    kind = fields.Str(metadata={"enum": ["text", "int", "date", "decimal", "percent"]})
+
+
+class ReportSectionSchema(AnswerSchema):
+    key = fields.Str()
+    title = fields.Str()
+    columns = fields.List(fields.Nested(ReportColumnSchema))
+    rows = fields.List(fields.List(fields.Raw(allow_none=True)),
+                       metadata={"description": "One list per row, a value per column"})
+
+
+class PeriodicReportSchema(AnswerSchema):
+    start = fields.Date()
+    end = fields.Date()
+    region = fields.Str()
+    sections = fields.List(fields.Nested(ReportSectionSchema))

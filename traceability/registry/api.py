@@ -6,9 +6,9 @@ from typing import Any
 import sqlalchemy as sa
 from flask.views import MethodView
 from flask_babel import gettext as _
-from flask_smorest import Blueprint
 
 from ..clock import local_today
+from ..openapi import Blueprint
 from ..pagination import paginate_select
 from ..services_common import get_or_404
 from .models import Certificate, Producer, Product, Region
@@ -37,6 +37,7 @@ blp = Blueprint("registry", __name__, url_prefix="/api/v1",
 
 @blp.route("/regions")
 class Regions(MethodView):
+    @blp.doc(security=[])
     @blp.arguments(RegionQuerySchema, location="query")
     @blp.response(200, RegionSchema(many=True))
     @blp.paginate()
@@ -56,6 +57,7 @@ class Regions(MethodView):
 
 @blp.route("/regions/<int:region_id>")
 class RegionById(MethodView):
+    @blp.doc(security=[])
     @blp.response(200, RegionSchema)
     def get(self, region_id: int):
         """Get one administrative unit"""
@@ -64,6 +66,7 @@ class RegionById(MethodView):
 
 @blp.route("/producers")
 class Producers(MethodView):
+    @blp.doc(security=[])
     @blp.arguments(ProducerQuerySchema, location="query")
     @blp.response(200, ProducerSchema(many=True))
     @blp.paginate()
@@ -80,6 +83,7 @@ class Producers(MethodView):
 
     @blp.arguments(ProducerCreateSchema)
     @blp.response(201, ProducerSchema)
+    @blp.errors(403, 409)
     def post(self, data: dict):
         """Register a producer to set it up (consultant, officer, admin)"""
         from ..accounts.auth import api_user
@@ -90,6 +94,7 @@ class Producers(MethodView):
 
 @blp.route("/producers/<int:producer_id>")
 class ProducerById(MethodView):
+    @blp.doc(security=[])
     @blp.response(200, ProducerSchema)
     def get(self, producer_id: int):
         """Get one producer"""
@@ -97,6 +102,7 @@ class ProducerById(MethodView):
 
     @blp.arguments(ProducerUpdateSchema)
     @blp.response(200, ProducerSchema)
+    @blp.errors(403, 409)
     def patch(self, data: dict, producer_id: int):
         """Update a producer (those who may edit it)"""
         from ..accounts.auth import api_user
@@ -110,6 +116,7 @@ class ProducerById(MethodView):
 class ProducerProducts(MethodView):
     @blp.arguments(ProductCreateSchema)
     @blp.response(201, ProductSchema)
+    @blp.errors(403, 409)
     def post(self, data: dict, producer_id: int):
         """Add a product to a producer (those who may edit it)"""
         from ..accounts.auth import api_user
@@ -121,6 +128,7 @@ class ProducerProducts(MethodView):
 
 @blp.route("/products")
 class Products(MethodView):
+    @blp.doc(security=[])
     @blp.arguments(ProductQuerySchema, location="query")
     @blp.response(200, ProductSchema(many=True))
     @blp.paginate()
@@ -138,6 +146,7 @@ class Products(MethodView):
 
 @blp.route("/products/<int:product_id>")
 class ProductById(MethodView):
+    @blp.doc(security=[])
     @blp.response(200, ProductSchema)
     def get(self, product_id: int):
         """Get one product"""
@@ -145,6 +154,7 @@ class ProductById(MethodView):
 
     @blp.arguments(ProductUpdateSchema)
     @blp.response(200, ProductSchema)
+    @blp.errors(403, 409)
     def patch(self, data: dict, product_id: int):
         """Update a product; an assigned GTIN never changes"""
         from ..accounts.auth import api_user
@@ -156,6 +166,7 @@ class ProductById(MethodView):
 
 @blp.route("/certificates")
 class Certificates(MethodView):
+    @blp.doc(security=[])
     @blp.arguments(CertificateQuerySchema, location="query")
     @blp.response(200, CertificateSchema(many=True))
     @blp.paginate()
@@ -173,6 +184,7 @@ class Certificates(MethodView):
 
 @blp.route("/certificates/<int:certificate_id>")
 class CertificateById(MethodView):
+    @blp.doc(security=[])
     @blp.response(200, CertificateSchema)
     def get(self, certificate_id: int):
         """Get one certificate"""

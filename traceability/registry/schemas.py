@@ -5,11 +5,11 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, fields, missing, validate
 
 from ..clock import local_today
-from ..schemas_common import Id
+from ..schemas_common import AnswerSchema, Id
 from .models import CertificateStatus, IssuingLevel, ProducerKind, ProductGroup, RegionLevel
 
 
-class RegionSchema(Schema):
+class RegionSchema(AnswerSchema):
     id = fields.Int(dump_only=True)
     code = fields.Str()
     name = fields.Str()
@@ -25,7 +25,7 @@ class RegionQuerySchema(Schema):
     on = fields.Date(metadata={"description": "Only units valid on this date"})
 
 
-class ProducerSchema(Schema):
+class ProducerSchema(AnswerSchema):
     id = fields.Int(dump_only=True)
     name = fields.Str()
     kind = fields.Enum(ProducerKind, by_value=True)
@@ -44,7 +44,7 @@ class ProducerQuerySchema(Schema):
     q = fields.Str(validate=validate.Length(min=1, max=100), metadata={"description": "Name contains"})
 
 
-class CertificateSchema(Schema):
+class CertificateSchema(AnswerSchema):
     id = fields.Int(dump_only=True)
     product_id = fields.Int()
     stars = fields.Int()
@@ -58,7 +58,9 @@ class CertificateSchema(Schema):
     revocation_decision = fields.Str(allow_none=True)
     revocation_reason = fields.Str(allow_none=True)
     superseded_by_id = fields.Int(allow_none=True)
-    status = fields.Method("get_status", metadata={"enum": [s.value for s in CertificateStatus]})
+    status = fields.Method("get_status",
+                           metadata={"type": "string",
+                                     "enum": [s.value for s in CertificateStatus]})
 
     def get_status(self, cert) -> str:
         return cert.status_on(local_today()).value
@@ -70,7 +72,7 @@ class CertificateQuerySchema(Schema):
     status = fields.Enum(CertificateStatus, by_value=True)
 
 
-class ProductSchema(Schema):
+class ProductSchema(AnswerSchema):
     id = fields.Int(dump_only=True)
     producer_id = fields.Int()
     group = fields.Enum(ProductGroup, by_value=True)
@@ -97,7 +99,7 @@ class ProducerCreateSchema(Schema):
     kind = fields.Enum(ProducerKind, by_value=True, required=True)
     tax_code = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=14))
     address = fields.Str(required=True, validate=validate.Length(min=3, max=300))
-    region_id = Id(required=True)
+    region_id = Id(required=True, strict=True)
     representative = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=120))
     phone = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=20))
     email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=254))
@@ -128,7 +130,8 @@ class ProductCreateSchema(Schema):
     description_en = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=5000))
     gtin = fields.Str(load_default=None, allow_none=True, validate=validate.Length(min=8, max=14))
     standards = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=300))
-    shelf_life_days = fields.Int(load_default=None, allow_none=True, validate=validate.Range(min=1, max=36500))
+    shelf_life_days = fields.Int(load_default=None, allow_none=True, strict=True,
+                                 validate=validate.Range(min=1, max=36500))
 
 
 class ProductUpdateSchema(ProductCreateSchema):
