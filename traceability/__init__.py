@@ -130,8 +130,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from . import image_slots, storage, web
 
     storage.init_app(app)
-    from .codes import print_jobs
+    from .codes import keys, print_jobs
 
+    keys.init_app(app)
     print_jobs.init_app(app)  # built here, started after gunicorn's fork (gunicorn.conf.py)
     image_slots.init_app(app)
     web.init_app(app)
