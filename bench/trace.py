@@ -134,10 +134,12 @@ def bench_database(name: str, database_url: str, args: argparse.Namespace, wrk: 
            "DATABASE_URL": database_url, "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
            "SESSION_COOKIE_SECURE": "1", "DEMO_PASSWORD": uuid.uuid4().hex}
     lua = prepare(env, workdir)
-    # --config /dev/null: without the project's gunicorn.conf.py and its access log, as the
-    # figures recorded before it existed were measured.
+    # An empty configuration instead of the project's gunicorn.conf.py and its access log, as
+    # the figures recorded before it existed were measured.
+    empty_config = workdir / "gunicorn.conf.py"
+    empty_config.write_text("")
     server = subprocess.Popen(
-        [str(VENV_BIN / "gunicorn"), "--config", "/dev/null", "--workers", "2",
+        [str(VENV_BIN / "gunicorn"), "--config", str(empty_config), "--workers", "2",
          "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env)
     try:
         for _ in range(100):
