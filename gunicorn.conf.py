@@ -14,7 +14,7 @@ from gunicorn.glogging import Logger
 
 _REDACT = (
     (re.compile(r"/21/[^/]+"), "/21/-"),          # GS1 serial (AI 21) in any Digital Link path
-    (re.compile(r"^/claim/[^/]+"), "/claim/-"),   # handover claim secrets
+    (re.compile(r"^/(claim|invite)/[^/]+"), r"/\1/-"),  # handover claim and staff invitation secrets
 )
 # The trace lane and the resolver read the raw request path (RAW_URI) as sent.
 

@@ -54,7 +54,7 @@ def test_gunicorn_access_log_has_no_address_agent_query_serial_or_claim_secret(d
     with gunicorn({"DATABASE_URL": database_url, "TRUSTED_PROXIES": "1"}, workers=1,
                   access_log=str(log)) as base:
         for path in ("/01/08938500000014/10/LOT-7/21/42ABCDEF?lang=en&ref=0926606409",
-                     "/claim/s3cr3t-claim-token"):
+                     "/claim/s3cr3t-claim-token", "/invite/s3cr3t-invite-token"):
             request = urllib.request.Request(base + path, headers={
                 "User-Agent": "Zalo-Android/Nguyen-Van-A", "X-Forwarded-For": "203.113.7.9",
                 "Referer": "https://zalo.me/chat/0926606409"})
@@ -63,12 +63,12 @@ def test_gunicorn_access_log_has_no_address_agent_query_serial_or_claim_secret(d
             except urllib.error.HTTPError:
                 pass
         for _ in range(50):
-            if log.exists() and log.read_text().count("\n") >= 3:
+            if log.exists() and log.read_text().count("\n") >= 4:
                 break
             time.sleep(0.1)
     text = log.read_text()
     assert "/01/08938500000014/10/LOT-7/21/-" in text  # the operator still sees the route
-    assert "/claim/-" in text
+    assert "/claim/-" in text and "/invite/-" in text
     for personal in ("127.0.0.1", "203.113.7.9", "Zalo", "Nguyen", "42ABCDEF", "0926606409",
                      "lang=en", "s3cr3t", "zalo.me"):
         assert personal not in text, personal
