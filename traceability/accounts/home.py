@@ -41,8 +41,8 @@ _OFFICER = (
     NavLink("accounts.officer_handovers", _l("Bàn giao")),
     NavLink("oversight.report_form", _l("Báo cáo")),
     NavLink("oversight.import_upload", _l("Nhập danh sách")),
-    NavLink("oversight.inspector_home", _l("Kiểm tra"),
-            ("oversight.new_inspection", "oversight.inspection", "oversight.proposals")),
+    NavLink("oversight.proposals", _l("Đề nghị thu hồi")),
+    NavLink("oversight.inspector_home", _l("Kiểm tra"), ("oversight.new_inspection", "oversight.inspection")),
 )
 
 _INSPECTOR = (
