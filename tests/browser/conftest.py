@@ -210,7 +210,8 @@ def context(browser: Browser, live_server: LiveServer,
         route.abort()
 
     context.route(leaves_the_host, refuse)
-    context.expose_binding(_WIDTH_BINDING, lambda _source, url, width: watch.widths.append((url, width)))
+    context.expose_binding(_WIDTH_BINDING,
+                           lambda _source, url, width: watch.widths.append((url, width)))
     context.add_init_script(_WIDTH_SCRIPT)
     yield context
     context.close()

@@ -47,7 +47,8 @@ def assert_fits(page: Page) -> None:
     also measured when its `load` event fires (see conftest.py); this checks the page as it is
     after the walk has changed it (an opened <details>, an error shown)."""
     width = page_width(page)
-    assert width <= PHONE_WIDTH, f"{page.url} is {width} px wide, more than a {PHONE_WIDTH} px phone"
+    assert width <= PHONE_WIDTH, \
+        f"{page.url} is {width} px wide, more than a {PHONE_WIDTH} px phone"
 
 
 def path_of(page: Page) -> str:
@@ -83,8 +84,9 @@ def follow(page: Page, href: str | re.Pattern[str], *, within: str = "body") -> 
 
 
 def expect_path(page: Page, path: str | re.Pattern[str]) -> None:
-    pattern = re.compile(rf"^[a-z]+://[^/]+{re.escape(path)}(\?.*)?$") if isinstance(path, str) else path
-    expect(page).to_have_url(pattern)
+    if isinstance(path, str):
+        path = re.compile(rf"^[a-z]+://[^/]+{re.escape(path)}(\?.*)?$")
+    expect(page).to_have_url(path)
 
 
 def screenshots_folder(default: Path) -> Path:

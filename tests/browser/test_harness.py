@@ -11,10 +11,10 @@ WIDE_PAGE = ("<!doctype html><meta name=viewport content='width=device-width'>"
              "<body style='margin:0'><div style='width:500px'>x</div>")
 
 
-def test_a_page_wider_than_the_phone_is_measured_when_it_loads(page: Page, live_server,
-                                                               request: pytest.FixtureRequest) -> None:
+def test_a_page_wider_than_the_phone_is_measured_on_load(page: Page, live_server, request) -> None:
     watch = request.node.stash[WATCH]
-    page.route(f"{live_server.url}/wide", lambda route: route.fulfill(body=WIDE_PAGE, content_type="text/html"))
+    page.route(f"{live_server.url}/wide",
+               lambda route: route.fulfill(body=WIDE_PAGE, content_type="text/html"))
     page.goto("/wide")
     page.goto("/")  # the wide page is gone: only its load event knew it
     assert (f"{live_server.url}/wide", 500) in watch.widths
@@ -25,7 +25,7 @@ def test_a_page_wider_than_the_phone_is_measured_when_it_loads(page: Page, live_
     page.goto("/")
 
 
-def test_a_request_to_another_host_is_refused_and_recorded(page: Page, request: pytest.FixtureRequest) -> None:
+def test_a_request_to_another_host_is_refused_and_recorded(page: Page, request) -> None:
     watch = request.node.stash[WATCH]
     with pytest.raises(Error):
         page.goto("https://cdn.example.com/app.js")
@@ -33,7 +33,7 @@ def test_a_request_to_another_host_is_refused_and_recorded(page: Page, request: 
     watch.outside.clear()
 
 
-def test_without_chromium_the_message_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+def test_without_chromium_the_message_says_how_to_install_it(monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("CHROMIUM", str(tmp_path / "no-chromium-here"))
     message = chromium_missing()
     assert message is not None and "sudo apt-get install chromium" in message
