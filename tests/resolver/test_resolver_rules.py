@@ -1,10 +1,16 @@
 """GS1-Conformant Resolver rules: status codes, headers, linksets, walk-up, 400s."""
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import biip
+import jsonschema
 import pytest
 
 from tests.resolver.conftest import GTIN
+
+SCHEMAS = Path(__file__).parent / "schemas"
 
 
 def _biip_ok(uri: str) -> None:
@@ -199,12 +205,39 @@ def test_percent_encoded_lot_reaches_the_parser_encoded(client, db):
     assert "Không tìm thấy lô" not in response.get_data(as_text=True)
 
 
-def test_well_known_description(client):
+def _schema(name: str) -> dict:
+    return json.loads((SCHEMAS / name).read_text(encoding="utf-8"))
+
+
+def test_the_description_file_validates_against_the_resolver_description_schema(client):
+    """GS1-Conformant Resolver 1.2, section 3: the file at /.well-known/gs1resolver validates
+    against the description-file schema (primary keys as AIs, the linkset's JSON-LD context,
+    a vCard contact); tests/resolver/schemas/ holds the schema, stricter than GS1's."""
     response = client.get("/.well-known/gs1resolver")
     body = response.get_json()
+    validator = jsonschema.Draft7Validator(_schema("resolver-description.schema.json"),
+                                           format_checker=jsonschema.FormatChecker())
+    assert sorted(e.message for e in validator.iter_errors(body)) == []
     assert body["resolverRoot"] == "https://trace.example.vn"
-    assert "gtin" in body["supportedPrimaryKeys"]
+    assert body["supportedPrimaryKeys"] == ["01"]
+    assert body["jsonLdContextLocation"] == "https://ref.gs1.org/standards/resolver/linkset-context"
     assert response.headers["Access-Control-Allow-Origin"] == "*"
+    # The schema refuses what it does not define: the test's schema is not a rubber stamp.
+    wrong = dict(body, supportedPrimaryKeys=["gtin"], contact={"organizationName": "x"})
+    assert len(list(validator.iter_errors(wrong))) == 2
+
+
+@pytest.mark.parametrize("path", ["/.well-known/gs1resolver", f"/01/{GTIN}",
+                                  f"/verify/01/{GTIN}", f"/epcis/01/{GTIN}/10/L1"])
+def test_every_resolver_address_answers_a_cors_preflight(client, shelf, path):
+    response = client.options(path, headers={
+        "Origin": "https://app.example", "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "accept-language"})
+    assert response.status_code == 204
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert {"GET", "HEAD", "OPTIONS"} <= set(response.headers["Access-Control-Allow-Methods"].split(", "))
+    allowed = response.headers["Access-Control-Allow-Headers"].lower().split(", ")
+    assert "accept" in allowed and "accept-language" in allowed
 
 
 def test_verification_service_answers_a_json_verdict(client, shelf):

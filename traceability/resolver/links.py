@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from .trace import Resolution
 
 VOC = "https://ref.gs1.org/voc/"
+LINKSET_CONTEXT_URL = "https://ref.gs1.org/standards/resolver/linkset-context"
 LINK_TYPES = ("pip", "traceability", "certificationInfo", "verificationService", "epcis")
 
 

@@ -441,16 +441,24 @@ class Page:
 
 CORS_HEADERS = (("Access-Control-Allow-Origin", "*"),
                 ("Access-Control-Expose-Headers", "Link, ETag, Location"))
+# A CORS preflight's answer (OPTIONS): what a script on another site may send.
+PREFLIGHT_HEADERS = (("Access-Control-Allow-Origin", "*"),
+                     ("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS"),
+                     ("Access-Control-Allow-Headers",
+                      "Accept, Accept-Language, If-None-Match, If-Modified-Since"),
+                     ("Access-Control-Max-Age", "86400"),
+                     ("Allow", "GET, HEAD, OPTIONS"))
 VARY = ("Vary", "Accept, Accept-Language, Cookie")
-LINKSET_CONTEXT = ('<https://ref.gs1.org/standards/resolver/linkset-context>; '
+LINKSET_CONTEXT = (f'<{links.LINKSET_CONTEXT_URL}>; '
                    'rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"')
 
 
-def common_headers(app: Flask, path: str) -> list[tuple[str, str]]:
-    """What every resolver answer carries: CORS, its linkset's Link, and Vary."""
-    link = (f'<{app.config["PUBLIC_BASE_URL"]}{path}?linkType=linkset>; rel="linkset"; '
-            'type="application/linkset+json"')
-    return [*CORS_HEADERS, ("Link", link), VARY]
+def common_headers(app: Flask, path: str, *links: str) -> list[tuple[str, str]]:
+    """What every resolver answer carries: CORS, Vary and one Link header holding the link
+    to the code's linkset and any further `links` (RFC 8288: one field, comma-separated)."""
+    linkset = (f'<{app.config["PUBLIC_BASE_URL"]}{path}?linkType=linkset>; rel="linkset"; '
+               'type="application/linkset+json"')
+    return [*CORS_HEADERS, ("Link", ", ".join((*links, linkset))), VARY]
 
 
 def report_url(code: str) -> str:
@@ -534,9 +542,10 @@ def _key(*parts: Any) -> str:
 
 
 def _finish(app: Flask, infra: TraceInfra, reader: Reader, res: Resolution | None, status: int,
-            headers: list[tuple[str, str]], body: bytes) -> Page:
-    """The page with the headers every answer carries; the scan logged unless `res` is None."""
-    headers += common_headers(app, reader.canonical)
+            headers: list[tuple[str, str]], body: bytes, *links: str) -> Page:
+    """The page with the headers every answer carries (`links` join the Link header); the
+    scan logged unless `res` is None."""
+    headers += common_headers(app, reader.canonical, *links)
     if res is not None:
         write_scan(infra, reader, res)
     return Page(status, headers, body, infra.scan_log)
@@ -566,8 +575,8 @@ def _other_page(app: Flask, infra: TraceInfra, reader: Reader, res: Resolution) 
     if reader.wants_linkset:
         body = app.json.response(links.linkset(base, res)).get_data()
         headers = [("Content-Type", "application/linkset+json"),
-                   ("Content-Length", str(len(body))), ("Link", LINKSET_CONTEXT)]
-        return _finish(app, infra, reader, res, 200, headers, body)
+                   ("Content-Length", str(len(body)))]
+        return _finish(app, infra, reader, res, 200, headers, body, LINKSET_CONTEXT)
     target = links.by_type(base, res).get(reader.other_link_type)
     if target is None:
         html = render_template("resolver/no_link.html", link_type=reader.link_type, code=code)

@@ -34,7 +34,7 @@ from ..extensions import db, limiter
 from ..gs1 import GS1Error, canonical_path, parse_path
 from . import services, trace
 from .infra import trace_infra
-from .links import LINK_TYPES, VOC
+from .links import LINKSET_CONTEXT_URL, VOC
 
 blp = Blueprint("resolver", __name__)
 
@@ -103,6 +103,14 @@ def _finish(response: Response, path: str) -> Response:
     return response
 
 
+def _preflight(path: str | None) -> Response:
+    """The answer to a CORS preflight (OPTIONS) on a resolver address; on a code's address it
+    carries the code's Link header too."""
+    response = make_response("", 204)
+    response.headers.extend(trace.PREFLIGHT_HEADERS)
+    return response if path is None else _finish(response, path)
+
+
 def _syntax_error(exc: GS1Error, path: str) -> Response:
     if _wants_json() or request.accept_mimetypes["application/linkset+json"]:
         body = {"code": "bad_request", "status": 400, "message": exc.message,
@@ -127,11 +135,7 @@ def _report_form(code: str) -> ReportForm:
 def resolve(rest: str) -> Response:
     path = _raw_path()
     if request.method == "OPTIONS":
-        response = make_response("", 204)
-        response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
-        response.headers["Access-Control-Allow-Headers"] = "Accept, Accept-Language"
-        response.headers["Allow"] = "GET, HEAD, OPTIONS"
-        return _finish(response, path)
+        return _preflight(path)
     try:
         link = parse_path(path, request.query_string.decode("latin-1"))
     except GS1Error as exc:
@@ -139,12 +143,14 @@ def resolve(rest: str) -> Response:
     return trace.page(current_app._get_current_object(), _reader(link), render=True).response()
 
 
-@blp.get("/verify/01/<path:rest>")
-@blp.get("/verify/t/<path:rest>")
+@blp.route("/verify/01/<path:rest>", methods=["GET", "HEAD", "OPTIONS"])
+@blp.route("/verify/t/<path:rest>", methods=["GET", "HEAD", "OPTIONS"])
 @limiter.limit("60/minute")
 def verify(rest: str) -> Response:
     """gs1:verificationService: a JSON verdict for apps and inspectors; no scan is logged."""
     path = _raw_path().removeprefix("/verify")
+    if request.method == "OPTIONS":
+        return _preflight(None)
     try:
         link = parse_path(path, "")
     except GS1Error as exc:
@@ -167,12 +173,14 @@ def verify(rest: str) -> Response:
     return _finish(response, canonical_path(link))
 
 
-@blp.get("/epcis/01/<path:rest>")
-@blp.get("/epcis/t/<path:rest>")
+@blp.route("/epcis/01/<path:rest>", methods=["GET", "HEAD", "OPTIONS"])
+@blp.route("/epcis/t/<path:rest>", methods=["GET", "HEAD", "OPTIONS"])
 def epcis(rest: str) -> Response:
     """gs1:epcis: the lot's public EPCIS 2.0 document, at its Digital Link path under /epcis,
     with only what the trace page shows (the API serves the whole diary to those who may)."""
     path = _raw_path().removeprefix("/epcis")
+    if request.method == "OPTIONS":
+        return _preflight(None)
     try:
         link = parse_path(path, "")
     except GS1Error as exc:
@@ -222,19 +230,21 @@ def report() -> Response:
     return make_response(render_template("resolver/report_done.html", ok=True, form=form, code=code))
 
 
-@blp.get("/.well-known/gs1resolver")
+@blp.route("/.well-known/gs1resolver", methods=["GET", "HEAD", "OPTIONS"])
 def well_known() -> Response:
+    """The resolver description file (GS1-Conformant Resolver 1.2, section 3), with only the
+    properties of its JSON schema."""
+    if request.method == "OPTIONS":
+        return _preflight(None)
     body = {
         "name": "OCOP Trace",
         "resolverRoot": current_app.config["PUBLIC_BASE_URL"],
-        "supportedPrimaryKeys": ["gtin"],
-        "supportedLinkType": [{"namespace": VOC, "prefix": "gs1:", "profile": VOC + t}
-                              for t in LINK_TYPES],
+        "supportedPrimaryKeys": ["01"],  # by AI; /t/ trace codes are this service's own
+        "supportedLinkType": [{"namespace": VOC, "prefix": "gs1:"}],
         "linkTypeDefaultCanBeLinkset": False,
-        "supportedContextValuesEnumerated": [],
-        "validatedDigitalLinkSyntax": "uncompressed",
-        "contact": {"organizationName": "OCOP Trace"},
+        "jsonLdContextLocation": LINKSET_CONTEXT_URL,
+        "contact": {"fn": "OCOP Trace"},
     }
     response = make_response(jsonify(body))
-    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers.extend(trace.CORS_HEADERS)
     return response
