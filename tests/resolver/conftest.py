@@ -16,6 +16,15 @@ from traceability.codes.services import issue_label_run
 from traceability.extensions import db
 
 GTIN = "08939900001010"
+BASE = "https://trace.example.vn"  # the tests' PUBLIC_BASE_URL
+
+
+def scan(client, path: str, method: str = "GET", **kwargs: Any) -> Any:
+    """What a phone does with a label: open the code's Digital Link URI and follow the
+    resolver's redirect to its default link, the trace page."""
+    first = client.open(path, method=method, **kwargs)
+    assert first.status_code == 307, (path, first.status_code)
+    return client.open(first.headers["Location"].removeprefix(BASE), method=method, **kwargs)
 
 
 @dataclass
@@ -35,6 +44,14 @@ class Shelf:
     @property
     def lot_path(self) -> str:
         return f"/01/{GTIN}/10/{self.batch.lot}"
+
+    def unit_page(self, index: int = 1) -> str:
+        """The unit's trace page, its Digital Link URI's default link."""
+        return "/trace" + self.unit_path(index)
+
+    @property
+    def lot_page(self) -> str:
+        return "/trace" + self.lot_path
 
 
 @pytest.fixture()

@@ -1,9 +1,9 @@
 """The public GS1 Digital Link resolver's routes: trace pages, verification, reports.
 
-The default link is served in place (200, no redirect): a consumer's phone on 3G saves a
-full round trip, and GS1-Conformant Resolver 1.2 allows the resolver to answer the default
-response itself. Every other link type is a 307 redirect to its href. What a code's answer
-is, is decided by the trace read model (trace.py); the route only reads the request.
+A code's Digital Link URI redirects (307) to its default link, its trace page under /trace
+(GS1-Conformant Resolver 1.2, 2.6.1: the resolver SHALL redirect to the default link), or
+to the link type asked for. What a code's answer is, is decided by the trace read model
+(trace.py); the routes only read the request.
 """
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ from ..extensions import db, limiter
 from ..gs1 import GS1Error, canonical_path, parse_path
 from . import services, trace
 from .infra import trace_infra
-from .links import LINKSET_CONTEXT_URL, VOC
+from .links import LINKSET_CONTEXT_URL, PAGE_PREFIX, VOC
 
 blp = Blueprint("resolver", __name__)
 
@@ -82,15 +82,11 @@ def _inspector() -> Any | None:
     return current_user._get_current_object()
 
 
-def _reader(link: Any) -> trace.Reader:
+def _reader(link: Any, **flask_only: Any) -> trace.Reader:
     """The request as the trace read model reads it: what the lane reads from the environ,
     and what only Flask knows."""
-    args = request.args
-    return trace.Reader.from_environ(
-        request.environ, link, current_app._get_current_object(), inspector=_inspector(),
-        link_type=args["linkType"] if "linkType" in args else "",
-        wants_linkset=_wants_linkset(),
-        query=[(k, v) for k, v in args.items(multi=True) if k != "linkType"])
+    return trace.Reader.from_environ(request.environ, link, current_app._get_current_object(),
+                                     **flask_only)
 
 
 def _finish(response: Response, path: str) -> Response:
@@ -133,6 +129,8 @@ def _report_form(code: str) -> ReportForm:
 @blp.route("/t/<path:rest>", methods=["GET", "HEAD", "OPTIONS"])
 @limiter.exempt
 def resolve(rest: str) -> Response:
+    """A code's Digital Link URI: a 307 to its default link (the trace page), to the link
+    type asked for, or its linkset."""
     path = _raw_path()
     if request.method == "OPTIONS":
         return _preflight(path)
@@ -140,7 +138,24 @@ def resolve(rest: str) -> Response:
         link = parse_path(path, request.query_string.decode("latin-1"))
     except GS1Error as exc:
         return _syntax_error(exc, path)
-    return trace.page(current_app._get_current_object(), _reader(link), render=True).response()
+    args = request.args
+    reader = _reader(link, link_type=args["linkType"] if "linkType" in args else "",
+                     wants_linkset=_wants_linkset())
+    return trace.page(current_app._get_current_object(), reader, render=True).response()
+
+
+@blp.get(PAGE_PREFIX + "/01/<path:rest>")
+@blp.get(PAGE_PREFIX + "/t/<path:rest>")
+@limiter.exempt
+def trace_page(rest: str) -> Response:
+    """A code's trace page, its default link: what the product, its lot and its unit are."""
+    path = trace.code_path(_raw_path())
+    try:
+        link = parse_path(path, request.query_string.decode("latin-1"))
+    except GS1Error as exc:
+        return _syntax_error(exc, path)
+    reader = _reader(link, inspector=_inspector())
+    return trace.page(current_app._get_current_object(), reader, render=True).response()
 
 
 @blp.route("/verify/01/<path:rest>", methods=["GET", "HEAD", "OPTIONS"])
