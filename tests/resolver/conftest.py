@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 from flask import request, request_started
 
-from tests.factories import make_batch, make_certificate, make_producer, make_product
+from tests.factories import BASE, make_batch, make_certificate, make_producer, make_product, scan
+
+__all__ = ["BASE", "GTIN", "Shelf", "scan"]
 from traceability.batches.services import append_event
 from traceability.codes.keys import get_signer
 from traceability.codes.models import LabelLevel
@@ -16,15 +18,6 @@ from traceability.codes.services import issue_label_run
 from traceability.extensions import db
 
 GTIN = "08939900001010"
-BASE = "https://trace.example.vn"  # the tests' PUBLIC_BASE_URL
-
-
-def scan(client, path: str, method: str = "GET", **kwargs: Any) -> Any:
-    """What a phone does with a label: open the code's Digital Link URI and follow the
-    resolver's redirect to its default link, the trace page."""
-    first = client.open(path, method=method, **kwargs)
-    assert first.status_code == 307, (path, first.status_code)
-    return client.open(first.headers["Location"].removeprefix(BASE), method=method, **kwargs)
 
 
 @dataclass
