@@ -1,15 +1,15 @@
 """The trace lane: the commonest scans answered before Flask builds a request.
 
 Nearly every request a label brings is the same: an anonymous phone opening a code's Digital
-Link URI, redirected to its default link, the trace page, which it then opens.
-Flask's request machinery around that page (a request context, URL matching, the rate
-limiter's and CSRF's before-request hooks, the session, teardown) cost as much CPU as the
-page itself. This WSGI middleware reads such a request from the WSGI environ and asks the
-trace read model (trace.page) for its page without any Flask context; the model answers from
-its cached page parts (the redirect needs none). Whatever it does not answer — a signed-in
-reader (who may be an inspector), a linkset or link type request, a syntax error, a forged or copied serial, an
-unknown product, a page part not cached yet, any error — goes on to Flask unchanged, whose
-route asks the same model.
+Link URI, redirected to its default link, the trace page, which it then opens. Flask's
+request machinery around these (a request context, URL matching, the rate limiter's and
+CSRF's before-request hooks, the session, teardown) cost as much CPU as the page itself.
+This WSGI middleware reads such a request from the WSGI environ and asks the trace read
+model (trace.page) for its answer without any Flask context; the model answers the
+redirect, and pages from its cached page parts. Whatever it does not answer — a signed-in
+reader (who may be an inspector), a linkset or link type request, a syntax error, a forged
+or copied serial, an unknown product, a page part not cached yet, any error — goes on to
+Flask unchanged, whose route asks the same model.
 """
 from __future__ import annotations
 

@@ -8,9 +8,10 @@ and the Flask routes (views.resolve, views.trace_page) each read the request int
 signed in, link types, linkset negotiation) — and call `page()`. For a page it reads the
 code with one head query, verifies the serial, counts the unit's scans, builds the page
 from the templates and logs the scan, and returns a `Page` (status, headers, body, the
-scan log to write once it is sent). Without `render` (the lane: no request context to render templates
-in) it answers only from cached page parts and returns None for anything else, which then
-reaches Flask and this same function with `render`.
+scan log to write once it is sent). Without `render` (the lane: no request context to
+render templates in) it answers only from cached page parts, and the redirect to the
+default link, and returns None for anything else, which then reaches Flask and this same
+function with `render`.
 """
 from __future__ import annotations
 
