@@ -7,6 +7,7 @@ from flask import Flask, Request, Response, jsonify, make_response, render_templ
 from flask_babel import gettext as _
 from marshmallow import Schema, fields, validate
 from sqlalchemy.exc import DataError, InterfaceError, OperationalError, SQLAlchemyError
+from werkzeug.datastructures import MIMEAccept
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 
@@ -66,11 +67,25 @@ def field_error(field: str, message: str, cls: type[DomainError] = ValidationFai
     return cls(message, {field: [message]})
 
 
+# What a program asks for when it wants data rather than a page (the resolver's linksets too).
+JSON_TYPES = ("application/json", "application/linkset+json")
+
+
+def prefers_json(accept: MIMEAccept, default: bool = False) -> bool:
+    """Whether an answer, an error's included, goes out as JSON rather than as an HTML page
+    (RFC 9110, 12.5.1): JSON when the client rates a JSON type above HTML, HTML when it rates
+    HTML above JSON, and `default` when it rates them alike. Browsers rate HTML highest (their
+    `*/*;q=0.8` also covers JSON, but lower); curl's `*/*`, or no Accept at all, rates every
+    type alike and leaves the choice to the resource: a page's is HTML."""
+    html = accept["text/html"]
+    json = max(accept[media] for media in JSON_TYPES)
+    return json > html if json != html else default
+
+
 def wants_json(req: Request) -> bool:
     if req.path.startswith(("/api/", "/epcis/")):  # machine-readable documents only
         return True
-    best = req.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best == "application/json" and req.accept_mimetypes[best] > req.accept_mimetypes["text/html"]
+    return prefers_json(req.accept_mimetypes)
 
 
 _HTTP_CODES = {

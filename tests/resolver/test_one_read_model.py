@@ -5,6 +5,7 @@ header, body, and the scan row they log. Scans are kept aside and the clock stop
 that both doors see the same scans and the same time."""
 from __future__ import annotations
 
+import gzip
 from datetime import datetime, timezone
 
 import flask_wtf.csrf
@@ -60,18 +61,31 @@ KINDS = {
     "unknown product's page": lambda s: ("GET", "/trace/01/08939900009993", False),
     "linkset": lambda s: ("GET", s.unit_path(8) + "?linkType=linkset", False),
     "link type": lambda s: ("GET", s.unit_path(8) + "?linkType=gs1:pip&x=1", False),
+    "genuine unit, gzip": lambda s: ("GET", s.unit_page(9), True),
+    "lot page, gzip": lambda s: ("GET", s.lot_page, True),
+    "lot page, gzip, 304": lambda s: ("GET", s.lot_page, True),
+    "forged serial, gzip": lambda s: ("GET", _forged(s), False),
+    "linkset, gzip": lambda s: ("GET", s.unit_path(8) + "?linkType=linkset", False),
+    "unknown product's page, JSON": lambda s: ("GET", "/trace/01/08939900009993", False),
 }
 STATUS = {"lot page, 304": 304, "unknown product": 404, "unknown product's page": 404,
-          "link type": 307, "redirect to the default link": 307, "redirect, HEAD": 307}
+          "link type": 307, "redirect to the default link": 307, "redirect, HEAD": 307,
+          "lot page, gzip, 304": 304, "unknown product's page, JSON": 404}
+GZIP = {"Accept-Encoding": "gzip, deflate, br"}
+HEADERS = {"genuine unit, gzip": GZIP, "lot page, gzip": GZIP, "lot page, gzip, 304": GZIP,
+           "forged serial, gzip": GZIP, "linkset, gzip": GZIP,
+           "unknown product's page, JSON": {"Accept": "application/json"}}
 REDIRECTS = ("redirect to the default link", "redirect, HEAD")  # they log no scan
-DOORS_ONLY = ("linkset", "link type") + REDIRECTS  # no page: nothing to render
+DOORS_ONLY = ("linkset", "link type", "linkset, gzip") + REDIRECTS  # no page: nothing to render
 # Something of each kind's page that does not depend on the language.
 MARK = {
-    "genuine unit": '<p class="alert ok">', "lot page": '<p id="bao-cao"><a href="/report?code=',
+    "genuine unit": '<section class="alert verdict ok"',
+    "lot page": '<p id="bao-cao"><a href="/report?code=',
     "product page": "<dt>GTIN</dt>", "unknown lot walk-up": "NOLOT",
-    "serial under an unknown lot": '<p class="alert">', "forged serial": 'action="/report"',
-    "copy-flagged serial": 'action="/report"', "unknown product": 'action="/report"',
-    "unknown product's page": 'action="/report"', "linkset": '"anchor"',
+    "serial under an unknown lot": '<section class="alert verdict warn"',
+    "forged serial": 'action="/report"', "copy-flagged serial": 'action="/report"',
+    "unknown product": 'action="/report"', "unknown product's page": 'action="/report"',
+    "linkset": '"anchor"', "unknown product's page, JSON": '"code":"not_found"',
 }
 
 
@@ -93,12 +107,12 @@ def test_the_lane_and_flask_answer_alike(app, shelf, scans, flask_requests, monk
     method, path, lane_answers = KINDS[kind](shelf)
     if kind == "copy-flagged serial":
         monkeypatch.setitem(app.config, "SCAN_COPY_MAX_NETWORKS", 0)
-    headers = {"Accept-Language": locale}
+    headers = {"Accept-Language": locale, **HEADERS.get(kind, {})}
     by_lane = app.test_client()
     by_flask = app.test_client()
     by_flask.set_cookie("session", "anonymous")  # the lane leaves it to Flask: may be signed in
     warm_up = by_flask.get(path, headers=headers)  # renders and caches the page's parts
-    if kind == "lot page, 304":
+    if kind.endswith(", 304"):
         headers["If-None-Match"] = warm_up.headers["ETag"]
     flask_requests.clear()
 
@@ -123,9 +137,17 @@ def test_the_lane_and_flask_answer_alike(app, shelf, scans, flask_requests, monk
         assert _served(app, page, environ) == _answer(flask_answer)
         assert scans[3] == scans[2]
     assert lane_answer.status_code == STATUS.get(kind, 200)
-    page = warm_up.get_data(as_text=True)
-    assert MARK.get(kind, "") in page
-    if kind not in DOORS_ONLY:
+    body = warm_up.get_data()
+    if "gzip" in kind:  # the 304 has no body to encode
+        assert warm_up.headers["Content-Encoding"] == "gzip"
+        encoded = lane_answer.status_code == 200
+        assert lane_answer.headers.get("Content-Encoding") == ("gzip" if encoded else None)
+        body = gzip.decompress(body)
+    else:
+        assert "Content-Encoding" not in warm_up.headers
+    page = body.decode()
+    assert MARK.get(kind.removesuffix(", gzip"), "") in page
+    if kind not in DOORS_ONLY and not kind.endswith("JSON"):
         assert f'<html lang="{locale}">' in page
     if method == "HEAD" and kind not in REDIRECTS:
         assert lane_answer.get_data() == b"" and int(lane_answer.headers["Content-Length"]) > 1000

@@ -1,4 +1,4 @@
-"""A small per-process cache of rendered trace-page shells.
+"""A small per-process cache of rendered trace-page shells (trace.Shell).
 
 Entries are keyed by the version stamps of everything a shell shows (product, producer,
 certificates, batch and its diary, the day, the language), read fresh from the database on
@@ -10,26 +10,27 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from threading import Lock
+from typing import Any
 
 MAX_ENTRIES = 512
 
 
 class ShellCache:
     def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
-        self._entries: OrderedDict[str, str] = OrderedDict()
+        self._entries: OrderedDict[str, Any] = OrderedDict()
         self._max = max_entries
         self._lock = Lock()
 
-    def get(self, key: str) -> str | None:
+    def get(self, key: str) -> Any | None:
         with self._lock:
-            html = self._entries.get(key)
-            if html is not None:
+            shell = self._entries.get(key)
+            if shell is not None:
                 self._entries.move_to_end(key)
-            return html
+            return shell
 
-    def put(self, key: str, html: str) -> None:
+    def put(self, key: str, shell: Any) -> None:
         with self._lock:
-            self._entries[key] = html
+            self._entries[key] = shell
             self._entries.move_to_end(key)
             while len(self._entries) > self._max:
                 self._entries.popitem(last=False)

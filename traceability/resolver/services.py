@@ -1,10 +1,13 @@
 """The resolver's rules: what a scan may keep about its reader, what the page says about a
-certificate, and counterfeit reports. The trace read model is trace.py."""
+certificate and a label (its verdict) and shows of the diary, and counterfeit reports. The
+trace read model is trace.py."""
 from __future__ import annotations
 
+import enum
 import hashlib
 import hmac
 import ipaddress
+from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -12,6 +15,9 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask, current_app
 from flask_babel import gettext as _
 
+from ..batches.media import PDF_TYPE
+from ..batches.models import Attachment, DiaryEvent, EventKind
+from ..clock import VIETNAM
 from ..errors import field_error
 from ..extensions import db
 from ..models_base import utcnow
@@ -74,6 +80,100 @@ def certificate_view(cert: Certificate | None, today: date) -> dict[str, Any]:
         "days_left": (cert.expires_on - today).days,
         "is_valid": status in (CertificateStatus.VALID, CertificateStatus.EXPIRING),
     }
+
+
+class Tone(enum.StrEnum):
+    """The one colour of a page's verdict."""
+    OK = "ok"        # the label is genuine (or there is none to check) and the OCOP claim stands
+    WARN = "warn"    # the label is genuine or cannot be checked, but the OCOP claim does not stand
+    BAD = "bad"      # the label itself is not to be trusted
+
+
+class LabelStanding(enum.StrEnum):
+    """What the page can say of a unit label's serial."""
+    GENUINE = "genuine"
+    FORGED = "forged"            # the tag does not verify, or the index was never issued
+    COPY = "copy"                # genuine, but scanned from too many places: possibly copied
+    UNVERIFIED = "unverified"    # the lot is unknown, so the serial cannot be checked
+
+
+@dataclass(frozen=True)
+class PageVerdict:
+    """The verdict a trace page opens with: the label's standing (None on a lot or product
+    page, which has no serial) and the certificate's status (None: no certificate) in one
+    colour; `stars` only where the OCOP claim stands, the only place a page shows them."""
+    label: LabelStanding | None
+    certificate: str | None      # a CertificateStatus value
+    lot_unknown: bool
+    tone: Tone
+    stars: int | None
+
+
+def page_verdict(serial_state: str | None, possible_copy: bool, lot_unknown: bool,
+                 cert: dict[str, Any]) -> PageVerdict:
+    """The verdict on a code: red where the label is not to be trusted (a forged serial, a
+    possible copy), amber where it cannot be checked (an unknown lot) or the product may not
+    show the OCOP mark (no certificate, expired, revoked), green otherwise. An expiring
+    certificate is still in force: green, and the page says until when."""
+    label = None if serial_state is None else LabelStanding(serial_state)
+    if label == LabelStanding.GENUINE and possible_copy:
+        label = LabelStanding.COPY
+    if label in (LabelStanding.FORGED, LabelStanding.COPY):
+        tone = Tone.BAD
+    elif lot_unknown or label == LabelStanding.UNVERIFIED or not cert.get("is_valid"):
+        tone = Tone.WARN
+    else:
+        tone = Tone.OK
+    return PageVerdict(label, cert["status"], lot_unknown, tone,
+                       cert["stars"] if tone == Tone.OK else None)
+
+
+# --- the diary as the public page shows it -----------------------------------------------
+
+@dataclass
+class DiaryEntry:
+    """One step of the public diary: the event, whether a later step corrects it, its photos
+    and documents, and for an input applied, how long after it the lot was harvested."""
+    event: DiaryEvent
+    corrected: bool
+    photos: list[Attachment]
+    documents: list[Attachment]
+    harvested_after_days: int | None = None
+
+    @property
+    def details(self) -> dict[str, Any]:
+        return self.event.details or {}
+
+    @property
+    def interval_kept(self) -> bool | None:
+        """Whether the harvest waited the input's pre-harvest interval (None: unknown)."""
+        days = self.details.get("pre_harvest_interval_days")
+        if days is None or self.harvested_after_days is None:
+            return None
+        return self.harvested_after_days >= days
+
+
+def diary_entries(events: list[DiaryEvent]) -> list[DiaryEntry]:
+    """The batch's diary for the public page. Corrected steps stay (shown struck out) but do
+    not count in the pre-harvest check: an input is checked against the first harvest
+    recorded after it, by their days in Vietnam."""
+    corrected = {e.corrects_id for e in events if e.corrects_id is not None}
+    harvests = sorted((e.occurred_at for e in events
+                       if e.kind == EventKind.HARVEST and e.id not in corrected))
+    entries = []
+    for event in events:
+        entry = DiaryEntry(
+            event, event.id in corrected,
+            photos=[a for a in event.attachments if a.content_type.startswith("image/")],
+            documents=[a for a in event.attachments if a.content_type == PDF_TYPE])
+        if event.kind == EventKind.INPUT and not entry.corrected \
+                and "pre_harvest_interval_days" in entry.details:
+            later = next((at for at in harvests if at >= event.occurred_at), None)
+            if later is not None:
+                entry.harvested_after_days = (later.astimezone(VIETNAM).date()
+                                              - event.occurred_at.astimezone(VIETNAM).date()).days
+        entries.append(entry)
+    return entries
 
 
 # --- counterfeit reports ------------------------------------------------------------------

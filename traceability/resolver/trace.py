@@ -20,6 +20,7 @@ import re
 from collections import namedtuple
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
+from functools import lru_cache
 from operator import itemgetter
 from types import SimpleNamespace
 from typing import Any, Callable, NamedTuple
@@ -27,29 +28,43 @@ from urllib.parse import quote, quote_plus, unquote
 
 import sqlalchemy as sa
 from flask import Flask, Response, render_template
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
+from PIL import Image
 from sqlalchemy.orm import joinedload, selectinload
-from werkzeug.http import HTTP_STATUS_CODES, http_date, parse_etags, quote_etag
+from werkzeug.datastructures import MIMEAccept
+from werkzeug.http import HTTP_STATUS_CODES, http_date, parse_accept_header, parse_etags, quote_etag
 from werkzeug.wsgi import ClosingIterator
 
-from .. import locale_from_environ
+from .. import locale_from_environ, storage
 from ..accounts.permissions import Action, can
 from ..batches.forms import KIND_LABELS
+from ..batches.media import small_name
 from ..batches.models import Batch, DiaryEvent, EventKind
 from ..clock import VIETNAM, local_today
 from ..codes.keys import get_signer
 from ..codes.models import LabelLevel, LabelRun
+from ..errors import prefers_json
 from ..extensions import db
 from ..gs1 import DigitalLink, GS1Error, canonical_path
 from ..models_base import utcnow
 from ..registry.models import Certificate, Producer, Product
 from ..registry.services import current_certificate
 from ..schemas_common import MAX_ID as MAX_SERIAL_INDEX
-from . import links
+from . import compress, links
+from .compress import accepts_gzip
 from .infra import TraceInfra, trace_infra
 from .models import ScanVerdict
 from .scanlog import ScanLog
-from .services import certificate_view, device_class, network_hash
+from .services import (
+    PageVerdict,
+    Tone,
+    certificate_view,
+    device_class,
+    diary_entries,
+    network_hash,
+    page_verdict,
+)
 
 
 class SerialState:
@@ -383,6 +398,8 @@ class Reader:
     network: str | None                # keyed hash of the client's network (services.network_hash)
     user_agent: str | None
     if_none_match: str | None
+    accept: str                        # the Accept field as sent ("" when none)
+    gzip: bool                         # Accept-Encoding admits gzip
     # Flask's door only: the lane leaves requests that may carry these to Flask.
     inspector: Any = None              # a signed-in inspector, officer or admin
     link_type: str = ""                # ?linkType=
@@ -394,6 +411,11 @@ class Reader:
         short = self.link_type.removeprefix("gs1:").removeprefix(links.VOC)
         return None if not self.link_type or short == "defaultLink" else short
 
+    @property
+    def wants_json(self) -> bool:
+        """An error in the JSON error contract rather than as a page (errors.prefers_json)."""
+        return prefers_json(parse_accept_header(self.accept, MIMEAccept))
+
     @classmethod
     def from_environ(cls, environ: dict[str, Any], link: DigitalLink, app: Flask,
                      **flask_only: Any) -> Reader:
@@ -401,7 +423,8 @@ class Reader:
                    passed_on_query(environ.get("QUERY_STRING", "")),
                    locale_from_environ(environ, app.config),
                    network_hash(environ.get("REMOTE_ADDR"), app), environ.get("HTTP_USER_AGENT"),
-                   environ.get("HTTP_IF_NONE_MATCH"), **flask_only)
+                   environ.get("HTTP_IF_NONE_MATCH"), environ.get("HTTP_ACCEPT", ""),
+                   accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING", "")), **flask_only)
 
 
 PAGE_PREFIX = links.PAGE_PREFIX
@@ -475,7 +498,7 @@ PREFLIGHT_HEADERS = (("Access-Control-Allow-Origin", "*"),
                       "Accept, Accept-Language, If-None-Match, If-Modified-Since"),
                      ("Access-Control-Max-Age", "86400"),
                      ("Allow", "GET, HEAD, OPTIONS"))
-VARY = ("Vary", "Accept, Accept-Language, Cookie")
+VARY = ("Vary", "Accept, Accept-Encoding, Accept-Language, Cookie")
 LINKSET_CONTEXT = (f'<{links.LINKSET_CONTEXT_URL}>; '
                    'rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"')
 
@@ -517,11 +540,16 @@ def page(app: Flask, reader: Reader, *, render: bool) -> Page | None:
     private = inspector is not None
     if cacheable:
         etag = key if inspector is None else _key(key, inspector.id)
-        if reader.if_none_match is not None and parse_etags(reader.if_none_match).contains(etag):
-            # What werkzeug keeps of a 304: no entity headers (Content-*, Last-Modified),
-            # and the Cache-Control the 200 would have (RFC 9111, 4.3.4).
-            headers = [("ETag", quote_etag(etag)), _cache_control(cacheable, private)]
-            return _finish(app, infra, reader, res, 304, headers, b"")
+        # The gzip answer is another representation, with an ETag of its own (RFC 9110,
+        # 8.8.3); either one still matches what the page is now.
+        answer_etag = etag + GZIP_ETAG if reader.gzip else etag
+        if reader.if_none_match is not None:
+            held = parse_etags(reader.if_none_match)
+            if held.contains(etag) or held.contains(etag + GZIP_ETAG):
+                # What werkzeug keeps of a 304: no entity headers (Content-*, Last-Modified),
+                # and the Cache-Control the 200 would have (RFC 9111, 4.3.4).
+                headers = [("ETag", quote_etag(answer_etag)), _cache_control(cacheable, private)]
+                return _finish(app, infra, reader, res, 304, headers, b"")
 
     shell = infra.shells.get(key)
     if shell is None:
@@ -530,24 +558,33 @@ def page(app: Flask, reader: Reader, *, render: bool) -> Page | None:
         shell = _render_shell(load(res), today)
         infra.shells.put(key, shell)
     stats = res.stats
-    if inspector is None and res.serial_state != SerialState.FORGED \
-            and not (stats and stats.possible_copy):
-        unit = _cached_unit(infra, res, reader, render)
+    verdict = page_verdict(res.serial_state, bool(stats and stats.possible_copy),
+                           res.lot_unknown, shell.cert)
+    if inspector is None and verdict.tone != Tone.BAD:
+        unit = _cached_unit(infra, res, reader, shell, verdict, render)
         if unit is None:
             return None
     elif not render:
         return None
     else:
         # A warning carries the report form (and with it a CSRF token and a session cookie).
-        unit = _unit_html(app.jinja_env, load(res), stats, code=reader.canonical,
+        unit = _unit_html(app.jinja_env, load(res), stats, verdict=verdict,
+                          cert_line=Markup(shell.cert_line), code=reader.canonical,
                           report=report_url(reader.canonical), inspector=inspector,
                           cert=certificate_view(res.certificate, today) if inspector else {},
-                          warn=res.serial_state == SerialState.FORGED or bool(
-                              stats and stats.possible_copy))
-    body = shell.replace(HEAD_MARK, unit[0], 1).replace(TAIL_MARK, unit[1], 1).encode()
-    headers = [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body)))]
+                          warn=verdict.tone == Tone.BAD)
+    raw = (shell.parts[0], unit[0].encode(), shell.parts[1], unit[1].encode(), shell.parts[2])
+    headers = [("Content-Type", "text/html; charset=utf-8")]
+    if reader.gzip:
+        body = compress.member(raw, (shell.packed[0], compress.stored(raw[1]), shell.packed[1],
+                                     compress.stored(raw[3]), shell.packed[2]))
+        headers.append(("Content-Encoding", "gzip"))
+    else:
+        body = b"".join(raw)
+    headers.append(("Content-Length", str(len(body))))
     if cacheable:
-        headers += [("ETag", quote_etag(etag)), ("Last-Modified", http_date(res.head.changed))]
+        headers += [("ETag", quote_etag(answer_etag)),
+                    ("Last-Modified", http_date(res.head.changed))]
     headers.append(_cache_control(cacheable, private))
     return _finish(app, infra, reader, res, 200, headers, body)
 
@@ -629,10 +666,16 @@ def _redirect(href: str, query: str) -> tuple[int, list[tuple[str, str]], bytes]
 
 
 def _unknown(app: Flask, infra: TraceInfra, reader: Reader, res: Resolution) -> Page:
-    """No product has this code: a warning with a report form (404)."""
+    """No product has this code (404): a warning with a report form, or the JSON error
+    contract for a client that prefers JSON."""
+    if reader.wants_json:
+        message = _("Mã %(code)s không thuộc sản phẩm OCOP nào đã đăng ký.", code=reader.canonical)
+        return _finish(app, infra, reader, res,
+                       *_json_error(app, reader, 404, "not_found", message))
     html = render_template("resolver/unknown.html", link=reader.link, code=reader.canonical,
                            form=None)
-    return _finish(app, infra, reader, res, *_html(404, html))
+    return _finish(app, infra, reader, res, *_body(reader, 404, "text/html; charset=utf-8",
+                                                   html.encode()))
 
 
 def _other_page(app: Flask, infra: TraceInfra, reader: Reader, res: Resolution) -> Page:
@@ -641,21 +684,44 @@ def _other_page(app: Flask, infra: TraceInfra, reader: Reader, res: Resolution) 
     base = app.config["PUBLIC_BASE_URL"]
     if reader.wants_linkset:
         body = app.json.response(links.linkset(base, res, reader.locale)).get_data()
-        headers = [("Content-Type", "application/linkset+json"),
-                   ("Content-Length", str(len(body)))]
-        return _finish(app, infra, reader, res, 200, headers, body, LINKSET_CONTEXT)
+        return _finish(app, infra, reader, res,
+                       *_body(reader, 200, "application/linkset+json", body), LINKSET_CONTEXT)
     target = links.by_type(base, res).get(reader.other_link_type)
     if target is None:
+        message = _("Mã %(code)s không có liên kết loại %(type)s.", code=reader.canonical,
+                    type=reader.link_type)
+        if reader.wants_json:
+            return _finish(app, infra, reader, None,
+                           *_json_error(app, reader, 404, "not_found", message))
         html = render_template("resolver/no_link.html", link_type=reader.link_type,
                                code=reader.canonical)
-        return _finish(app, infra, reader, None, *_html(404, html))
+        return _finish(app, infra, reader, None, *_body(reader, 404, "text/html; charset=utf-8",
+                                                        html.encode()))
     return _finish(app, infra, reader, res, *_redirect(target["href"], reader.query))
 
 
-def _html(status: int, html: str) -> tuple[int, list[tuple[str, str]], bytes]:
-    body = html.encode()
-    return status, [("Content-Type", "text/html; charset=utf-8"),
-                    ("Content-Length", str(len(body)))], body
+# Below this a gzip member costs about as many bytes as it saves.
+GZIP_MIN_BYTES = 1024
+GZIP_ETAG = "-gzip"
+
+
+def _body(reader: Reader, status: int, content_type: str,
+          body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+    """A status, its headers and body, gzipped when the reader takes gzip and it pays."""
+    headers = [("Content-Type", content_type)]
+    if reader.gzip and len(body) >= GZIP_MIN_BYTES:
+        body = compress.gzip(body)
+        headers.append(("Content-Encoding", "gzip"))
+    headers.append(("Content-Length", str(len(body))))
+    return status, headers, body
+
+
+def _json_error(app: Flask, reader: Reader, status: int, code: str,
+                message: str) -> tuple[int, list[tuple[str, str]], bytes]:
+    """The error contract (errors.py), for a client that prefers JSON."""
+    body = app.json.response({"code": code, "status": status, "message": message,
+                              "errors": {}}).get_data()
+    return _body(reader, status, "application/json", body)
 
 
 # --- page parts from the templates ----------------------------------------------------------
@@ -665,15 +731,35 @@ UNIT_TEMPLATE = "resolver/_unit.html"
 UNIT_SPLIT = "<!--split-->"
 
 
-def _render_shell(res: Resolution, today: Any) -> str:
+@dataclass(frozen=True)
+class Shell:
+    """A rendered page without its unit-specific parts: the three pieces around them, as
+    UTF-8 and as deflate pieces (compress.py), and what the page's verdict needs of the
+    certificate, which the shell's version stamps and day decide too."""
+    parts: tuple[bytes, bytes, bytes]
+    packed: tuple[bytes, bytes, bytes]
+    cert: dict[str, Any]       # certificate_view's status, stars and is_valid
+    cert_line: str             # the certificate's sentence in the verdict, as HTML
+
+
+def _render_shell(res: Resolution, today: Any) -> Shell:
     """The page without its unit-specific parts, which stay as markers to fill in."""
     lot_link = DigitalLink(gtin=res.link.gtin, trace_code=res.link.trace_code,
                            lot=res.batch.lot if res.batch else None)
-    return render_template(
+    cert = certificate_view(res.certificate, today)
+    html = render_template(
         "resolver/trace.html", res=res, lot_code=canonical_path(lot_link), today=today,
-        cert=certificate_view(res.certificate, today),
-        unit_head=Markup(HEAD_MARK), unit_tail=Markup(TAIL_MARK),
-        local=_local, kind_label=_kind_label)
+        cert=cert, diary=diary_entries(res.batch.events) if res.batch else [],
+        photo=_photo, unit_head=Markup(HEAD_MARK),
+        unit_tail=Markup(TAIL_MARK), local=_local, kind_label=_kind_label)
+    head, _mark, rest = html.partition(HEAD_MARK)
+    middle, _mark, tail = rest.partition(TAIL_MARK)
+    parts = (head.encode(), middle.encode(), tail.encode())
+    packed = (compress.piece(parts[0]), compress.piece(parts[1]),
+              compress.piece(parts[2], last=True))
+    line = render_template("resolver/_certificate_line.html", cert=cert).strip()
+    return Shell(parts, packed, {name: cert.get(name) for name in ("status", "stars", "is_valid")},
+                 line)
 
 
 def _local(value: Any) -> Any:
@@ -684,12 +770,35 @@ def _kind_label(kind: Any) -> str:
     return str(KIND_LABELS.get(EventKind(kind), kind))
 
 
-def _unit_html(env: Any, res: Any, stats: Any, *, code: str, report: str, inspector: Any = None,
-               cert: dict | None = None, warn: bool = False) -> tuple[str, str]:
+PHOTO_SIZE = (480, 360)  # the size the page reserves for a photo it cannot measure
+
+
+@lru_cache(maxsize=1024)
+def _photo_size(path: str) -> tuple[int, int]:
+    try:
+        with Image.open(path) as image:  # reads the header only
+            return image.size
+    except (OSError, ValueError):
+        return PHOTO_SIZE
+
+
+def _photo(name: str) -> tuple[str, int, int]:
+    """A stored photo's 480 px variant as a page links it, with its width and height, so that
+    the page does not jump when it arrives (read once per process: the names are content
+    hashes)."""
+    files = storage.media()
+    path = files.local_path(small_name(name)) or files.local_path(name)
+    width, height = _photo_size(path) if path else PHOTO_SIZE
+    return f"/media/{quote(name)}?w=480", width, height
+
+
+def _unit_html(env: Any, res: Any, stats: Any, *, verdict: PageVerdict, cert_line: str, code: str,
+               report: str, inspector: Any = None, cert: dict | None = None,
+               warn: bool = False) -> tuple[str, str]:
     """The unit-specific head and tail of a page, rendered straight through Jinja (no context
     processors: these fragments need none)."""
     context = {"res": res, "code": code, "stats": stats, "inspector": inspector, "cert": cert,
-               "warn": warn, "report_url": report}
+               "warn": warn, "report_url": report, "verdict": verdict, "cert_line": cert_line}
     if inspector is not None:
         context["inspection_url"] = (f"/oversight/inspections/new?product_id={res.product.id}"
                                      f"&code={quote(code)}")
@@ -699,18 +808,18 @@ def _unit_html(env: Any, res: Any, stats: Any, *, code: str, report: str, inspec
 
 
 # A unit fragment without a warning or an inspector's block differs from page to page only
-# in a few values: it is rendered once per language and kind with these markers in their
+# in a few values: it is rendered once per language and verdict with these markers in their
 # place, and kept as %-format strings that each page fills in.
-_MARKS = {name: f"\x1e{name}\x1e" for name in ("serial", "lot", "count", "first", "report")}
+_MARKS = {name: f"\x1e{name}\x1e" for name in ("serial", "lot", "count", "first", "report", "cert")}
 
 
-def _cached_unit(infra: TraceInfra, res: Resolution, reader: Reader,
-                 render: bool) -> tuple[str, str] | None:
+def _cached_unit(infra: TraceInfra, res: Resolution, reader: Reader, shell: Shell,
+                 verdict: PageVerdict, render: bool) -> tuple[str, str] | None:
     """The unit fragment of a page without a warning or an inspector's block, filled in
     from its cached form (made on a miss where templates can be rendered); None on a miss
     without `render`."""
     link = res.link
-    kind = (reader.locale, res.serial_state, res.lot_unknown, link.serial is not None)
+    kind = (reader.locale, verdict)
     fragment = infra.fragments.get(kind)
     if fragment is None:
         if not render:
@@ -721,12 +830,13 @@ def _cached_unit(infra: TraceInfra, res: Resolution, reader: Reader,
                                  serial=_MARKS["serial"] if link.serial is not None else None))
         stats = None if res.stats is None else SimpleNamespace(
             count=_MARKS["count"], first_seen=_MARKS["first"], possible_copy=False)
-        parts = _unit_html(infra.strict_jinja, marked, stats, code="", report=_MARKS["report"])
+        parts = _unit_html(infra.strict_jinja, marked, stats, verdict=verdict,
+                           cert_line=_MARKS["cert"], code="", report=_MARKS["report"])
         fragment = infra.fragments[kind] = tuple(_format_string(part) for part in parts)
     stats = res.stats
     values = {"serial": escape(link.serial or ""), "lot": escape(link.lot or ""),
               "count": stats.count if stats else "", "first": stats.first_seen if stats else "",
-              "report": escape(report_url(reader.canonical))}
+              "report": escape(report_url(reader.canonical)), "cert": shell.cert_line}
     return fragment[0] % values, fragment[1] % values
 
 

@@ -29,10 +29,11 @@ from ..accounts.models import Role
 from ..clock import local_today
 from ..batches.api import epcis_response
 from ..batches.epcis import public_path
-from ..errors import DomainError, error_response
+from ..errors import DomainError, error_response, prefers_json
 from ..extensions import db, limiter
 from ..gs1 import GS1Error, canonical_path, parse_path
-from . import services, trace
+from . import compress, services, trace
+from .compress import accepts_gzip
 from .infra import trace_infra
 from .links import LINKSET_CONTEXT_URL, PAGE_PREFIX, VOC
 
@@ -53,11 +54,6 @@ class ReportForm(FlaskForm):
 
 def _raw_path() -> str:
     return trace.raw_path(request.environ)
-
-
-def _wants_json() -> bool:
-    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
 
 
 def _wants_linkset() -> bool:
@@ -90,8 +86,14 @@ def _reader(link: Any, **flask_only: Any) -> trace.Reader:
 
 
 def _finish(response: Response, path: str) -> Response:
-    """What the read model's pages carry, on the answers made here."""
+    """What the read model's pages carry, on the answers made here: their headers, and gzip
+    as they have it (trace._body)."""
     app = current_app._get_current_object()
+    if not response.is_streamed and response.status_code != 304 \
+            and (response.content_length or 0) >= trace.GZIP_MIN_BYTES \
+            and accepts_gzip(request.headers.get("Accept-Encoding", "")):
+        response.set_data(compress.gzip(response.get_data()))
+        response.headers["Content-Encoding"] = "gzip"
     response.headers.extend(trace.common_headers(app, path))
     scans = trace_infra(app).scan_log
     if scans.due():  # written once this response is out, by this thread (see scanlog.py)
@@ -107,13 +109,16 @@ def _preflight(path: str | None) -> Response:
     return response if path is None else _finish(response, path)
 
 
-def _syntax_error(exc: GS1Error, path: str) -> Response:
-    if _wants_json() or request.accept_mimetypes["application/linkset+json"]:
+def _syntax_error(exc: GS1Error, path: str, json_default: bool = False) -> Response:
+    """400 (GS1-Conformant Resolver 1.2, 2.4.1): the error contract in JSON for a client that
+    prefers JSON, else a page (`json_default`: the answer of a JSON service, on a tie)."""
+    if prefers_json(request.accept_mimetypes, json_default):
         body = {"code": "bad_request", "status": 400, "message": exc.message,
                 "errors": {exc.field: [exc.message]}}
         response = make_response(jsonify(body), 400)
     else:
-        response = make_response(render_template("resolver/bad_code.html", error=exc, path=path), 400)
+        html = render_template("resolver/bad_code.html", error=exc, path=path)
+        response = make_response(html, 400)
     return _finish(response, path)
 
 
@@ -169,7 +174,7 @@ def verify(rest: str) -> Response:
     try:
         link = parse_path(path, "")
     except GS1Error as exc:
-        return _syntax_error(exc, path)
+        return _syntax_error(exc, path, json_default=True)
     res = trace.resolve(current_app._get_current_object(), link)
     today = local_today()
     cert = services.certificate_view(res.certificate, today)
