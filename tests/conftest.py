@@ -7,6 +7,7 @@ parallel workers and concurrent runs never share state.
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 
@@ -60,7 +61,14 @@ class FreshRequestClient(FlaskClient):
 
 
 def make_test_app(database_url: str, **overrides) -> Flask:
+    # The file stores in a folder of their own, never the project's instance folder: loading
+    # the demo stores its photos and lab reports (tests/conftest.py's upload_folder gives a
+    # test a fresh one).
+    files = tempfile.mkdtemp(prefix="ocop-test-files-")
     config = {
+        "UPLOAD_FOLDER": os.path.join(files, "uploads"),
+        "PRIVATE_FOLDER": os.path.join(files, "private"),
+        "GENERATED_FOLDER": os.path.join(files, "generated"),
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": "test-secret",

@@ -62,7 +62,30 @@ def sample_urls() -> list[tuple[str, str]]:
     forged = _forged_url(found["valid"]) if "valid" in found else None
     if forged is not None:
         found["forged"] = forged
-    return [(case, found[case]) for case in (*wanted, "forged") if case in found]
+    found.update(_page_cases(base))
+    return [(case, found[case]) for case in (*wanted, *PAGE_CASES) if case in found]
+
+
+PAGE_CASES = ("forged", "copy-flagged", "unknown lot", "bad code")
+
+
+def _page_cases(base: str) -> dict[str, str]:
+    """The demo's possibly copied unit, a lot that does not exist under a known GTIN, and a
+    GTIN with a wrong check digit."""
+    from .codes.services import run_label_url
+    from .resolver.demo import copied_unit
+
+    copied = copied_unit()
+    if copied is None:
+        return {}
+    run, index = copied
+    gtin = run.batch.product.gtin
+    cases = {"copy-flagged": run_label_url(run, index)}
+    if gtin:
+        wrong = str((int(gtin[-1]) + 1) % 10)
+        cases["unknown lot"] = f"{base}/01/{gtin}/10/KHONGCO"
+        cases["bad code"] = f"{base}/01/{gtin[:-1]}{wrong}"
+    return cases
 
 
 def _unit_url(batch_id: int) -> str | None:

@@ -8,9 +8,11 @@ from typing import Any
 import sqlalchemy as sa
 from stdnum.vn import mst
 
-from .batches.models import Batch
+from .batches.media import StoredFile
+from .batches.models import Attachment, Batch, DiaryEvent
 from .batches.services import append_event, create_batch
 from .clock import VIETNAM, local_today
+from .demo_media import store_lab_report, store_product_photo
 from .extensions import db
 from .registry.models import (
     Certificate,
@@ -210,7 +212,8 @@ def _diary(batch: Batch, spec: dict[str, Any], start: date, place: str) -> None:
         ("planting" if spec["group"] in ("food", "herbal", "drinks", "plants_animals") else "other",
          -120, "Chuẩn bị nguyên liệu, gieo trồng/thu mua nguyên liệu đạt chuẩn.", {}),
         ("input", -90, "Bón phân hữu cơ vi sinh theo quy trình.",
-         {"input": "Phân hữu cơ vi sinh Sông Gianh", "dose": "500 kg/ha", "pre_harvest_interval_days": 30}),
+         {"input_name": "Phân hữu cơ vi sinh Sông Gianh", "dose": "500 kg/ha",
+          "pre_harvest_interval_days": 30}),
         ("harvest", -30, "Thu hoạch nguyên liệu.", {}),
         ("processing", -20, "Sơ chế và chế biến theo quy trình của cơ sở.", {}),
         ("lab_test", -12, "Kiểm nghiệm chỉ tiêu an toàn thực phẩm: đạt.",
@@ -218,10 +221,20 @@ def _diary(batch: Batch, spec: dict[str, Any], start: date, place: str) -> None:
         ("packing", -10, "Đóng gói, dán tem truy xuất.", {}),
     ]
     for kind, offset, notes, details in steps:
-        append_event(batch, {"kind": kind, "occurred_at": at(start + timedelta(days=offset), 8),
-                             "place": place, "notes": notes, "details": details,
-                             "quantity": batch.quantity if kind == "packing" else None,
-                             "unit": batch.unit if kind == "packing" else None})
+        event = append_event(batch, {
+            "kind": kind, "occurred_at": at(start + timedelta(days=offset), 8), "place": place,
+            "notes": notes, "details": details,
+            "quantity": batch.quantity if kind == "packing" else None,
+            "unit": batch.unit if kind == "packing" else None})
+        if kind == "lab_test":
+            _attach(event, store_lab_report(spec["name_vi"], batch.lot, details["laboratory"],
+                                            start + timedelta(days=offset)))
+
+
+def _attach(event: DiaryEvent, stored: StoredFile) -> None:
+    """A demo file on a diary step (the producer's upload does this through its service)."""
+    db.session.add(Attachment(event_id=event.id, path=stored.name, content_type=stored.content_type,
+                              size_bytes=stored.size_bytes, sha256=stored.sha256))
 
 
 def load_demo(today: date | None = None) -> dict[str, int]:
@@ -251,6 +264,8 @@ def load_demo(today: date | None = None) -> dict[str, int]:
                 "trace_code": f"DEMO{index:04d}",
             })
             created["products"] += 1
+        if product.image_path is None:
+            product.image_path = store_product_photo(spec["key"]).name
         if not product.certificates:
             _demo_certificates(product, spec, today)
             created["certificates"] += 1
@@ -266,8 +281,10 @@ def load_demo(today: date | None = None) -> dict[str, int]:
             created["batches"] += 1
     from .accounts.demo import load_demo_accounts
     from .codes.demo import load_demo_label_runs
+    from .resolver.demo import load_demo_scans
 
     load_demo_label_runs()
+    load_demo_scans()
     load_demo_accounts()
     return created
 

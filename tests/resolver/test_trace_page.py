@@ -97,7 +97,7 @@ def test_copy_flag_after_too_many_networks(app, client, shelf, monkeypatch):
     for i in range(3):
         html = _html(client, shelf.unit_path(6), environ_base={"REMOTE_ADDR": f"10.0.{i}.9"})
     assert "có thể đã bị sao chép" in html
-    assert "Đã quét 3 lần" in html
+    assert "đã được quét 3 lần từ 3 mạng" in html
     other = _html(client, shelf.unit_path(7))
     assert "sao chép" not in other
 
@@ -305,3 +305,78 @@ def test_anonymous_and_foreign_inspectors_see_no_verdict_block(client, shelf):
     consumer_owner = make_user("producer", producer=shelf.producer)
     login(client, consumer_owner)
     assert "Kết luận kiểm tra" not in _html(client, shelf.unit_path(14))
+
+
+def _attach(event, stored) -> None:
+    from traceability.batches.models import Attachment
+
+    db.session.add(Attachment(event_id=event.id, path=stored.name, content_type=stored.content_type,
+                              size_bytes=stored.size_bytes, sha256=stored.sha256))
+
+
+def test_the_diary_shows_inputs_with_their_interval_and_lab_tests_with_their_report(
+        client, shelf, upload_folder):
+    """What a consumer may want of the diary: the input applied and whether the harvest waited
+    its pre-harvest interval, the laboratory, its result and its report."""
+    from traceability import storage
+    from traceability.batches.media import store_upload
+
+    def at(day: int) -> datetime:
+        return datetime(2026, 8, day, 1, tzinfo=timezone.utc)
+
+    append_event(shelf.batch, {"kind": "input", "occurred_at": at(1), "details": {
+        "input_name": "Phân hữu cơ vi sinh", "dose": "500 kg/ha", "pre_harvest_interval_days": 30}})
+    append_event(shelf.batch, {"kind": "input", "occurred_at": at(20), "details": {
+        "input_name": "Thuốc trừ sâu sinh học", "pre_harvest_interval_days": 21}})
+    lab = append_event(shelf.batch, {"kind": "lab_test", "occurred_at": at(25), "details": {
+        "laboratory": "Trung tâm Kiểm nghiệm Quảng Ngãi", "result": "Đạt: không phát hiện dư lượng"}})
+    report = store_upload(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", storage.media(),
+                          max_bytes=1 << 20)
+    _attach(lab, report)
+    db.session.commit()
+    # The shelf's harvest is on 1 October: 61 days after the first input, 42 after the second.
+    html = _html(client, shelf.lot_path)
+    assert "Vật tư: Phân hữu cơ vi sinh (500 kg/ha)" in html
+    assert "Thời gian cách ly trước thu hoạch: 30 ngày" in html
+    assert "thu hoạch sau 61 ngày, đủ thời gian cách ly" in html
+    assert "thu hoạch sau 42 ngày, đủ thời gian cách ly" in html
+    assert "Nơi kiểm nghiệm: Trung tâm Kiểm nghiệm Quảng Ngãi" in html
+    assert "Kết quả: Đạt: không phát hiện dư lượng" in html
+    assert f'<a class="d" href="/media/{report.name}" type="application/pdf">' \
+           "Phiếu kết quả kiểm nghiệm (PDF)</a>" in html
+    media = client.get(f"/media/{report.name}")
+    assert media.status_code == 200
+    media.close()
+
+
+def test_an_interval_not_kept_is_said_and_a_corrected_harvest_does_not_count(client, shelf):
+    harvest = shelf.batch.events[0]
+    append_event(shelf.batch, {"kind": "input",
+                               "occurred_at": datetime(2026, 9, 25, 1, tzinfo=timezone.utc),
+                               "details": {"input_name": "Thuốc nấm", "pre_harvest_interval_days": 14}})
+    db.session.commit()
+    html = _html(client, shelf.lot_path)
+    assert "thu hoạch sau 6 ngày, chưa đủ thời gian cách ly" in html
+    # The harvest corrected to a later day: the check uses the correction, not the original.
+    append_event(shelf.batch, {"kind": "harvest", "corrects_id": harvest.id,
+                               "occurred_at": datetime(2026, 10, 12, 1, tzinfo=timezone.utc)})
+    db.session.commit()
+    html = _html(client, shelf.lot_path)
+    assert "thu hoạch sau 17 ngày, đủ thời gian cách ly" in html and "chưa đủ" not in html
+
+
+def test_photos_carry_their_size_and_load_lazily(client, shelf, upload_folder):
+    from traceability import storage
+    from traceability.batches.media import store_upload
+    from traceability.demo_media import product_photo
+
+    photo = store_upload(product_photo("toi"), storage.media(), max_bytes=1 << 20)
+    shelf.product.image_path = photo.name
+    _attach(shelf.batch.events[0], photo)
+    db.session.commit()
+    html = _html(client, shelf.lot_path)
+    images = re.findall(r"<img [^>]*>", html)
+    assert len(images) == 2
+    for img in images:
+        assert f'src="/media/{photo.name}?w=480"' in img
+        assert 'width="480" height="360" loading="lazy"' in img
