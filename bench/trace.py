@@ -10,11 +10,13 @@ unit run each), starts gunicorn (2 workers, production settings), and loads with
   (b) unit-label trace pages (/trace/01/..., where a label's Digital Link URI redirects)
       picked at random from 31,500 different genuine serials (the demo's runs plus 2,000
       more units per batch), each request resolving the code, verifying its tag, logging
-      the scan and counting the unit's scans.
-(a) and (b) alternate for --rounds rounds of --duration seconds each, so that a slow
-moment of a shared machine falls on both; each round's figures are printed, then the
-median of the rounds. It ends with `ratio sqlite: N.NN` and `ratio postgresql: N.NN`
-(the median of the rounds' trace requests/s ÷ constant requests/s).
+      the scan and counting the unit's scans;
+  (c) the same pages asked with `Accept-Encoding: gzip`, as phones ask for them.
+(a), (b) and (c) alternate for --rounds rounds of --duration seconds each, so that a slow
+moment of a shared machine falls on all; each round's figures are printed (with the bytes
+of a trace answer, headers included), then the median of the rounds. It ends with
+`ratio sqlite: N.NN` and `ratio postgresql: N.NN` (the median of the rounds' trace
+requests/s ÷ constant requests/s), and the same for the gzip run (`ratio sqlite gzip`).
 """
 from __future__ import annotations
 
@@ -39,12 +41,14 @@ PG_SERVER = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432
 
 LUA = """
 local paths = {}
-for line in io.lines("%s") do paths[#paths + 1] = line end
+for line in io.lines("%(paths)s") do paths[#paths + 1] = line end
 math.randomseed(os.time())
 request = function()
-  return wrk.format("GET", paths[math.random(#paths)], {["Accept-Language"] = "vi"})
+  return wrk.format("GET", paths[math.random(#paths)], {%(headers)s})
 end
 """
+PLAIN = '["Accept-Language"] = "vi"'
+GZIP = PLAIN + ', ["Accept-Encoding"] = "gzip, deflate, br"'
 
 
 def free_port() -> int:
@@ -93,7 +97,7 @@ with app.app_context():
 """
 
 
-def prepare(env: dict[str, str], workdir: Path) -> Path:
+def prepare(env: dict[str, str], workdir: Path) -> tuple[Path, Path]:
     flask(env, "db", "upgrade", "heads")
     flask(env, "demo-load")
     out = subprocess.run([sys.executable, "-c", URLS_SCRIPT], cwd=ROOT, env=env, check=True,
@@ -102,9 +106,12 @@ def prepare(env: dict[str, str], workdir: Path) -> Path:
     assert len(paths) >= 1000, len(paths)
     path_file = workdir / "paths.txt"
     path_file.write_text("\n".join(paths) + "\n")
-    lua = workdir / "trace.lua"
-    lua.write_text(LUA % path_file)
-    return lua
+    scripts = []
+    for name, headers in (("trace", PLAIN), ("trace-gzip", GZIP)):
+        lua = workdir / f"{name}.lua"
+        lua.write_text(LUA % {"paths": path_file, "headers": headers})
+        scripts.append(lua)
+    return scripts[0], scripts[1]
 
 
 def parse_wrk(output: str) -> dict[str, float]:
@@ -113,10 +120,13 @@ def parse_wrk(output: str) -> dict[str, float]:
         return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    number, unit = re.search(r"Transfer/sec:\s+([\d.]+)(B|KB|MB|GB)", output).groups()
+    transfer = float(number) * {"B": 1, "KB": 1024, "MB": 1024 ** 2, "GB": 1024 ** 3}[unit]
     p50 = ms(re.search(r"\s50%\s+(\S+)", output).group(1))
     p99 = ms(re.search(r"\s99%\s+(\S+)", output).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    return {"rps": rps, "p50": p50, "p99": p99, "non2xx": int(errors.group(1)) if errors else 0}
+    return {"rps": rps, "p50": p50, "p99": p99, "non2xx": int(errors.group(1)) if errors else 0,
+            "bytes": transfer / rps if rps else 0.0}
 
 
 def run_wrk(wrk: str, url: str, duration: int, connections: int, lua: Path | None = None) -> dict:
@@ -127,14 +137,19 @@ def run_wrk(wrk: str, url: str, duration: int, connections: int, lua: Path | Non
     return parse_wrk(output)
 
 
-def bench_database(name: str, database_url: str, args: argparse.Namespace, wrk: str) -> float:
+def bench_database(name: str, database_url: str, args: argparse.Namespace,
+                   wrk: str) -> tuple[float, float]:
     port = free_port()
     workdir = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
     env = {**os.environ, "APP_ENV": "production", "SECRET_KEY": secrets.token_urlsafe(48),
            "SERIAL_KEYS": "1:" + uuid.uuid4().hex + uuid.uuid4().hex,
            "DATABASE_URL": database_url, "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
-           "SESSION_COOKIE_SECURE": "1", "DEMO_PASSWORD": uuid.uuid4().hex}
-    lua = prepare(env, workdir)
+           "SESSION_COOKIE_SECURE": "1", "DEMO_PASSWORD": uuid.uuid4().hex,
+           # The demo's photos and lab reports go to the run's own folder.
+           **{key: str(workdir / folder) for key, folder in (
+               ("UPLOAD_FOLDER", "uploads"), ("PRIVATE_FOLDER", "private"),
+               ("GENERATED_FOLDER", "generated"))}}
+    lua, lua_gzip = prepare(env, workdir)
     # An empty configuration instead of the project's gunicorn.conf.py and its access log, as
     # the figures recorded before it existed were measured.
     empty_config = workdir / "gunicorn.conf.py"
@@ -152,26 +167,31 @@ def bench_database(name: str, database_url: str, args: argparse.Namespace, wrk: 
         base = f"http://127.0.0.1:{port}"
         run_wrk(wrk, base + "/livez", 2, args.connections)            # warm-up
         run_wrk(wrk, base + "/", 2, args.connections, lua)
+        run_wrk(wrk, base + "/", 2, args.connections, lua_gzip)
         rounds = []
         for number in range(1, args.rounds + 1):
             constant = run_wrk(wrk, base + "/livez", args.duration, args.connections)
             trace = run_wrk(wrk, base + "/", args.duration, args.connections, lua)
-            rounds.append((constant, trace))
-            show(f"{name} #{number}", constant, trace)
+            packed = run_wrk(wrk, base + "/", args.duration, args.connections, lua_gzip)
+            rounds.append((constant, trace, packed))
+            show(f"{name} #{number}", constant, trace, packed)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
         shutil.rmtree(workdir, ignore_errors=True)
-    constant = {key: statistics.median(c[key] for c, _t in rounds) for key in ("rps", "p50", "p99", "non2xx")}
-    trace = {key: statistics.median(t[key] for _c, t in rounds) for key in ("rps", "p50", "p99", "non2xx")}
-    show(f"{name} median", constant, trace)
-    return statistics.median(t["rps"] / c["rps"] for c, t in rounds)
+    medians = [{key: statistics.median(r[i][key] for r in rounds)
+                for key in ("rps", "p50", "p99", "non2xx", "bytes")} for i in range(3)]
+    show(f"{name} median", *medians)
+    return (statistics.median(t["rps"] / c["rps"] for c, t, _g in rounds),
+            statistics.median(g["rps"] / c["rps"] for c, _t, g in rounds))
 
 
-def show(name: str, constant: dict, trace: dict) -> None:
-    for label, result in (("constant /livez", constant), ("unit trace page", trace)):
+def show(name: str, constant: dict, trace: dict, packed: dict) -> None:
+    for label, result in (("constant /livez", constant), ("unit trace page", trace),
+                          ("  the same, gzip", packed)):
         print(f"{name:17} {label:18} {result['rps']:8.1f} req/s   p50 {result['p50']:6.1f} ms"
-              f"   p99 {result['p99']:6.1f} ms   non-2xx {result['non2xx']:.0f}", flush=True)
+              f"   p99 {result['p99']:6.1f} ms   {result['bytes']:7.0f} B/answer"
+              f"   non-2xx {result['non2xx']:.0f}", flush=True)
 
 
 def main() -> None:
@@ -182,7 +202,7 @@ def main() -> None:
     parser.add_argument("--only", choices=("sqlite", "postgresql"))
     args = parser.parse_args()
     wrk = need_wrk()
-    ratios: dict[str, float] = {}
+    ratios: dict[str, tuple[float, float]] = {}
     if args.only in (None, "sqlite"):
         folder = Path(tempfile.mkdtemp(prefix="bench-sqlite-"))
         ratios["sqlite"] = bench_database("sqlite", f"sqlite:///{folder}/bench.sqlite3", args, wrk)
@@ -201,8 +221,9 @@ def main() -> None:
         finally:
             with admin.connect() as conn:
                 conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    for name, ratio in ratios.items():
-        print(f"ratio {name}: {ratio:.2f}")
+    for name, (plain, packed) in ratios.items():
+        print(f"ratio {name}: {plain:.2f}")
+        print(f"ratio {name} gzip: {packed:.2f}")
 
 
 if __name__ == "__main__":
