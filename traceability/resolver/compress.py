@@ -5,11 +5,11 @@ of unit-specific HTML in two places. A deflate stream is a series of blocks, and
 compressor flushed with Z_SYNC_FLUSH ends on a byte boundary without marking its last block
 final, so independently compressed pieces can follow one another in one stream: the shell's
 pieces are compressed once, when the shell is made, and a page's own parts go between them
-as stored (uncompressed) blocks. Compressing those few hundred bytes would save about a
-hundred bytes on the wire for tens of microseconds of CPU on every scan (a compressor's
-set-up alone costs that); compressing the whole page, 150-400 µs. The pieces cannot refer
-back to one another, which costs a few per cent of the compressed size. The gzip member
-around them needs the CRC-32 of the whole page: microseconds.
+as stored (uncompressed) blocks. Measured on a demo unit page (7.6 KB), whose whole answer
+costs the lane about 95 µs of CPU: assembling it costs 6 µs and gives 3.6 KB; compressing
+the page whole would cost 50 µs for 3.1 KB; compressing only its own parts, 10-15 µs to save
+about a hundred bytes (the pieces cannot refer back to one another, which costs the rest).
+The gzip member around them needs the CRC-32 of the whole page: microseconds.
 """
 from __future__ import annotations
 
