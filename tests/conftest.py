@@ -7,6 +7,7 @@ parallel workers and concurrent runs never share state.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -61,10 +62,11 @@ class FreshRequestClient(FlaskClient):
 
 
 def make_test_app(database_url: str, **overrides) -> Flask:
-    # The file stores in a folder of their own, never the project's instance folder: loading
-    # the demo stores its photos and lab reports (tests/conftest.py's upload_folder gives a
-    # test a fresh one).
-    files = tempfile.mkdtemp(prefix="ocop-test-files-")
+    """An app on `database_url`; an override set to None leaves that setting to its default.
+    The file stores are in this process's temporary folder, never the project's instance
+    folder (loading the demo stores photos and lab reports); `upload_folder` gives a test
+    fresh ones."""
+    files = _files_folder()
     config = {
         "UPLOAD_FOLDER": os.path.join(files, "uploads"),
         "PRIVATE_FOLDER": os.path.join(files, "private"),
@@ -83,13 +85,20 @@ def make_test_app(database_url: str, **overrides) -> Flask:
         "SCAN_LOG_FLUSH_SECONDS": 0,
     }
     config.update(overrides)
-    app = create_app(config)
+    app = create_app({key: value for key, value in config.items() if value is not None})
     app.test_client_class = FreshRequestClient
     _APPS.append(app)
     return app
 
 
 _APPS: list[Flask] = []
+_FILES: list[str] = []
+
+
+def _files_folder() -> str:
+    if not _FILES:
+        _FILES.append(tempfile.mkdtemp(prefix="ocop-test-files-"))
+    return _FILES[0]
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -97,6 +106,8 @@ def _dispose_app_engines() -> Iterator[None]:
     yield
     for app in _APPS:
         trace_infra(app).close()  # the trace path's read engine and scan log have their own pools
+    for folder in _FILES:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

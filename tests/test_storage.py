@@ -76,10 +76,15 @@ def test_the_stores_are_built_at_start_up_from_the_two_folders(database_url, tmp
             db.engine.dispose()
 
 
-def test_the_private_folders_default_beside_the_public_one_in_the_instance_folder(app):
-    public, private = app.extensions["storage"]["media"].root, app.extensions["storage"]["private"].root
-    assert os.path.dirname(public) == os.path.dirname(private) == app.instance_path
-    assert os.path.commonpath([public, private]) == app.instance_path
+def test_the_private_folders_default_beside_the_public_one_in_the_instance_folder(database_url):
+    app = make_test_app(database_url, UPLOAD_FOLDER=None, PRIVATE_FOLDER=None)  # the defaults
+    try:
+        public, private = app.extensions["storage"]["media"].root, app.extensions["storage"]["private"].root
+        assert os.path.dirname(public) == os.path.dirname(private) == app.instance_path
+        assert os.path.commonpath([public, private]) == app.instance_path
+    finally:
+        with app.app_context():
+            db.engine.dispose()
 
 
 @pytest.mark.parametrize("private", ["uploads/private", "."])

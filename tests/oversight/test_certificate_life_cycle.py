@@ -37,7 +37,7 @@ def _trace_text(client, product, lot) -> str:
     return response.get_data(as_text=True)
 
 
-_STARS = re.compile(r'<span class="stars" aria-label="(\d) sao OCOP">(★*)</span>')
+_STARS = re.compile(r'<span class="stars" aria-label="(\d) sao OCOP"(?: role="img")?>(★*)</span>')
 
 
 def _stars_shown(page: str) -> list[tuple[str, str]]:
