@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 from playwright.sync_api import Page, expect
 
@@ -20,6 +21,7 @@ from traceability.accounts.services import hash_password
 from traceability.codes.models import LabelLevel
 from traceability.codes.services import issue_label_run, run_label_url
 from traceability.registry.models import RegionLevel
+from traceability.resolver.models import Scan, ScanVerdict
 
 PASSWORD = "can-bo-sa-huynh-2026"
 
@@ -37,14 +39,22 @@ def _commune_with_a_certified_product(db):
     make_certificate(fish_sauce, stars=3, score=Decimal("62"))
     other_commune = make_product(make_producer(elsewhere), name_vi="Muối hầm Tịnh Khê")
     make_certificate(other_commune, stars=3, score=Decimal("62"))
-    run = issue_label_run(make_batch(salt, lot="MUOI-07"), level=LabelLevel.UNIT, count=5)
+    batch = make_batch(salt, lot="MUOI-07")
+    run = issue_label_run(batch, level=LabelLevel.UNIT, count=5)
+    # Another label of the run, scanned from more networks than one genuine label reaches:
+    # the dashboard lists its (long) code as a possible copy.
+    copied = urlsplit(run_label_url(run, run.first_index + 1)).path
+    for network in range(6):
+        db.session.add(Scan(code=copied, product_id=salt.id, batch_id=batch.id,
+                            serial_index=run.first_index + 1, verdict=ScanVerdict.GENUINE,
+                            network_hash=f"net{network}"))
     db.session.commit()
-    return officer, salt, run_label_url(run, run.first_index)
+    return officer, salt, run_label_url(run, run.first_index), copied
 
 
 def test_the_officer_revokes_a_certificate_and_the_trace_page_says_so(
         page: Page, live_server, db, screenshot) -> None:
-    officer, salt, label = _commune_with_a_certified_product(db)
+    officer, salt, label, copied = _commune_with_a_certified_product(db)
     assert label.startswith(f"{live_server.url}/01/08939900002017/10/MUOI-07/21/")
 
     # A buyer scans a label: four stars, in force.
@@ -56,6 +66,7 @@ def test_the_officer_revokes_a_certificate_and_the_trace_page_says_so(
 
     # The officer signs in and, from the page that leads to, reaches the product by its links.
     sign_in(page, "canbo@quangngai.gov.vn", PASSWORD)
+    expect(page.locator("main")).to_contain_text(copied)  # and the page still fits the phone
     screenshot(page, "officer-2-home")
     follow(page, "/officer/products")
     expect(page.get_by_role("heading", name="Sản phẩm trong phạm vi quản lý")).to_be_visible()
