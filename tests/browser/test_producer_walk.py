@@ -32,7 +32,11 @@ def _producer_with_an_open_claim(db):
 
 
 def _image_loaded(page: Page, selector: str) -> bool:
-    return page.locator(selector).first.evaluate("img => img.complete && img.naturalWidth > 0")
+    """The image has arrived and decoded (brought into view first: it may be lazy-loaded)."""
+    image = page.locator(selector).first
+    image.scroll_into_view_if_needed()
+    image.evaluate("img => img.decode().catch(() => null)")
+    return image.evaluate("img => img.complete && img.naturalWidth > 0")
 
 
 def test_the_representative_claims_the_account_records_a_photo_step_and_sees_it_public(
@@ -96,7 +100,7 @@ def test_the_representative_claims_the_account_records_a_photo_step_and_sees_it_
 
     # The public trace page of the lot shows the step and its photo, to anyone.
     lot_link.click()
-    expect_path(page, "/01/08939900001010/10/TOI-01")
+    expect_path(page, "/trace/01/08939900001010/10/TOI-01")  # the resolver redirects to its default link
     expect(page.get_by_role("heading", name="Tỏi cô đơn Lý Sơn")).to_be_visible()
     diary = page.locator("section[aria-labelledby=nk]")
     expect(diary).to_contain_text("Thu hoạch")
