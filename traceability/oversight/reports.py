@@ -299,12 +299,13 @@ def periodic_report(user: User, start: date, end: date, region_id: int | None = 
     issued = Section("cap-moi", _t("Cấp mới, đánh giá lại"), [
         Column(_t("Sản phẩm")), Column(_t("Chủ thể")), Column(_t("Số sao"), "int"),
         Column(_t("Điểm"), "decimal"), Column(_t("Cơ quan cấp")), Column(_t("Số quyết định")),
-        Column(_t("Ngày cấp"), "date"), Column(_t("Ngày hết hạn"), "date"), Column(_t("Đánh giá lại"))])
+        Column(_t("Ngày cấp"), "date"), Column(_t("Ngày hết hạn"), "date"), Column(_t("Đánh giá lại")),
+        Column(_t("Cấp ban hành"))])
     for c in sorted((c for c in certs if start <= c.issued_on <= end), key=lambda c: (c.issued_on, c.id)):
         reevaluation = any(o.superseded_by_id == c.id for o in c.product.certificates)
         issued.rows.append([c.product.name_vi, c.product.producer.name, c.stars, c.score,
                             c.issuing_authority, c.decision_number, c.issued_on, c.expires_on,
-                            _t("Có") if reevaluation else _t("Không")])
+                            _t("Có") if reevaluation else _t("Không"), str(LEVEL_LABELS[c.issuing_level.value])])
 
     revoked = Section("thu-hoi", _t("Thu hồi"), [
         Column(_t("Sản phẩm")), Column(_t("Chủ thể")), Column(_t("Số sao"), "int"),
@@ -353,15 +354,17 @@ def periodic_report(user: User, start: date, end: date, region_id: int | None = 
         product = by_id.get(r.product_id) if r.product_id else None
         created = r.created_at if r.created_at.tzinfo else r.created_at.replace(tzinfo=timezone.utc)
         reports.rows.append([created.astimezone(VIETNAM).date(), r.code,
-                             product.name_vi if product else None, r.verdict.value,
-                             r.place_of_purchase, r.message, r.status.value])
+                             product.name_vi if product else None, str(VERDICT_LABELS[r.verdict]),
+                             r.place_of_purchase, r.message, str(REPORT_STATUS_LABELS[r.status])])
 
     producers = sorted({p.producer for p in products}, key=lambda pr: (pr.name, pr.id))
     statuses = handover_statuses([pr.id for pr in producers])
     handover = Section("ban-giao", _t("Bàn giao tài khoản"), [
-        Column(_t("Chủ thể")), Column(_t("Mã số thuế")), Column(_t("Xã/phường")), Column(_t("Tình trạng bàn giao"))])
+        Column(_t("Chủ thể")), Column(_t("Mã số thuế")), Column(_t("Xã/phường")),
+        Column(_t("Tình trạng bàn giao")), Column(_t("Loại hình chủ thể"))])
     for pr in producers:
-        handover.rows.append([pr.name, pr.tax_code, pr.region.name, str(HANDOVER_STATUS_LABELS[statuses[pr.id]])])
+        handover.rows.append([pr.name, pr.tax_code, pr.region.name, str(HANDOVER_STATUS_LABELS[statuses[pr.id]]),
+                              str(PRODUCER_KIND_LABELS[pr.kind])])
 
     missing, short = coverage(products)
     codes = Section("ma-truy-xuat", _t("Mã truy xuất"), [

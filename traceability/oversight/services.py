@@ -271,6 +271,7 @@ def report_regions(user: User, region_id: int | None) -> set[int] | None:
 @dataclass(frozen=True)
 class RegionChoice:
     id: int
+    code: str
     name: str
     depth: int          # 0 for the top of the officer's tree
     in_force: bool
@@ -298,7 +299,7 @@ def region_choices(user: User, history: bool = False, keep: int | None = None,
 
     def walk(parent: int | None, depth: int) -> None:
         for region in children.get(parent, []):
-            out.append(RegionChoice(region.id, region.name, depth, region_in_force(region, on),
+            out.append(RegionChoice(region.id, region.code, region.name, depth, region_in_force(region, on),
                                     region.valid_to))
             walk(region.id, depth + 1)
 
