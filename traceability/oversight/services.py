@@ -277,6 +277,13 @@ class RegionChoice:
     in_force: bool
     valid_to: date | None
 
+    @property
+    def label(self) -> str:
+        """The name; an abolished unit's with its last day (the 2025 reform ended the districts)."""
+        if self.in_force or self.valid_to is None:
+            return self.name
+        return _("%(name)s (đến %(day)s)", name=self.name, day=self.valid_to.strftime("%d/%m/%Y"))
+
 
 def region_choices(user: User, history: bool = False, keep: int | None = None,
                    on: date | None = None) -> list[RegionChoice]:

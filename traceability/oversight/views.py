@@ -421,12 +421,8 @@ def report_form():
 
 
 def region_option(region: services.RegionChoice) -> str:
-    """A region picker's option text: indented under its parent; an abolished unit with its
-    last day (Vietnam's 2025 reform ended the districts)."""
-    text = "\u00a0\u00a0" * region.depth + region.name
-    if not region.in_force and region.valid_to:
-        text += " " + _("(đến %(day)s)", day=region.valid_to.strftime("%d/%m/%Y"))
-    return text
+    """A region picker's option text, indented under its parent as _macros.region_options does."""
+    return "\u00a0\u00a0" * region.depth + region.label
 
 
 # --- officer: imports -----------------------------------------------------------------------------------
