@@ -11,7 +11,14 @@ from PIL import Image, ImageOps
 from playwright.sync_api import Page, expect
 
 from tests.browser.helpers import assert_fits, expect_path, follow, sign_in
-from tests.factories import make_batch, make_certificate, make_producer, make_product, make_region, make_user
+from tests.factories import (
+    make_batch,
+    make_certificate,
+    make_producer,
+    make_product,
+    make_region,
+    make_user,
+)
 from traceability.accounts.services import hash_password
 from traceability.clock import local_today
 from traceability.codes.models import LabelLevel, PrintFormat
@@ -77,8 +84,8 @@ def test_an_inspector_checks_a_label_photo_and_records_the_inspection(page: Page
     follow(page, re.compile(rf"^/oversight/inspections/new\?product_id={product.id}&code=/01/"))
     expect(page.get_by_text("Tỏi cô đơn Lý Sơn")).to_be_visible()
     page.get_by_label("Địa điểm").fill("Chợ Sơn Tịnh")
-    page.get_by_role("group", name="Giấy chứng nhận OCOP còn hiệu lực").get_by_label("Đạt", exact=True).check()
-    page.get_by_role("group", name="Tem/mã QR quét được và dẫn đúng sản phẩm").get_by_label("Đạt", exact=True).check()
+    for check in ("Giấy chứng nhận OCOP còn hiệu lực", "Tem/mã QR quét được và dẫn đúng sản phẩm"):
+        page.get_by_role("group", name=check).get_by_label("Đạt", exact=True).check()
     page.get_by_label("Nội dung phát hiện").fill("Tem nguyên vẹn, in rõ.")
     page.get_by_role("group", name="Kết luận").get_by_label("Đạt", exact=True).check()
     page.get_by_role("button", name="Lưu biên bản").click()

@@ -28,19 +28,22 @@ def region_a(area):
             verdict=ScanVerdict.FORGED, status=status, place_of_purchase=place,
             created_at=at or datetime.now(timezone.utc)))
 
-    report(here, ReportStatus.OPEN, "Chợ Sơn Tịnh", datetime(2026, 1, 1, 20, 30, tzinfo=timezone.utc))
+    report(here, ReportStatus.OPEN, "Chợ Sơn Tịnh",
+           datetime(2026, 1, 1, 20, 30, tzinfo=timezone.utc))
     report(None, ReportStatus.OPEN, "Chợ Đầu Mối")  # an unknown product: every inspector's
     report(here, ReportStatus.INVESTIGATING, "Tạp hóa Bình Minh")
     report(here, ReportStatus.CLOSED, "Siêu thị Cũ")
     report(there, ReportStatus.OPEN, "Chợ Ba Tơ")  # commune B: not this inspector's
 
     def inspection(product, by, days_ago):
-        _db.session.add(Inspection(inspector_id=by.id, producer_id=product.producer_id,
-                                   product_id=product.id, inspected_on=TODAY - timedelta(days=days_ago),
-                                   checklist={}, outcome=InspectionOutcome.COMPLIANT, photos=[]))
+        _db.session.add(Inspection(
+            inspector_id=by.id, producer_id=product.producer_id, product_id=product.id,
+            inspected_on=TODAY - timedelta(days=days_ago), checklist={},
+            outcome=InspectionOutcome.COMPLIANT, photos=[]))
 
-    for days_ago, by in ((0, area.inspector), (3, area.inspector), (10, colleague), (20, area.inspector),
-                         (29, colleague), (30, area.inspector), (45, area.inspector)):
+    for days_ago, by in ((0, area.inspector), (3, area.inspector), (10, colleague),
+                         (20, area.inspector), (29, colleague), (30, area.inspector),
+                         (45, area.inspector)):
         inspection(here, by, days_ago)
     inspection(there, area.officer_b, 1)
     _db.session.commit()

@@ -12,7 +12,14 @@ import pytest
 import sqlalchemy as sa
 from PIL import Image, ImageDraw, ImageFilter, ImageOps
 
-from tests.factories import make_batch, make_certificate, make_producer, make_product, make_region, make_user
+from tests.factories import (
+    make_batch,
+    make_certificate,
+    make_producer,
+    make_product,
+    make_region,
+    make_user,
+)
 from traceability.clock import local_today
 from traceability.codes.keys import get_signer
 from traceability.codes.models import LabelLevel, PrintFormat
@@ -39,8 +46,11 @@ def label(area):
     def serial(index: int) -> str:
         return get_signer().make(run.subject, batch.lot, index, run.key_version)
 
+    def path(index: int) -> str:
+        return f"/01/{GTIN}/10/{batch.lot}/21/{serial(index)}"
+
     return SimpleNamespace(producer=producer, product=product, cert=cert, batch=batch, run=run,
-                           serial=serial, path=lambda i: f"/01/{GTIN}/10/{batch.lot}/21/{serial(i)}")
+                           serial=serial, path=path)
 
 
 def _text(response) -> str:
@@ -71,7 +81,7 @@ def test_a_genuine_label_url_gets_the_whole_verdict_and_the_links(client, sign_i
     assert f"#{label.run.id} ({issued})" in html
     new = f"/oversight/inspections/new?product_id={label.product.id}&amp;code={label.path(3)}"
     assert new in html
-    assert f'href="https://trace.example.vn{label.path(3)}"' in html
+    assert f'href="https://trace.example.vn/trace{label.path(3)}"' in html
     # A check is not a consumer's scan: nothing is logged, nothing is counted.
     assert _db.session.scalar(sa.select(sa.func.count(Scan.id))) == 0
     assert "Lượt quét</dt><dd>0 /" in html
@@ -88,8 +98,9 @@ def test_the_verdict_is_the_one_of_the_verification_service(client, sign_in, are
 
 def test_a_copied_label_is_flagged_as_on_the_trace_page(client, sign_in, area, label, app):
     for n in range(7):  # seven networks scanned this one unit
-        _db.session.add(Scan(code=label.path(5), product_id=label.product.id, batch_id=label.batch.id,
-                             serial_index=5, verdict=ScanVerdict.GENUINE, network_hash=f"net{n}"))
+        _db.session.add(Scan(code=label.path(5), product_id=label.product.id,
+                             batch_id=label.batch.id, serial_index=5,
+                             verdict=ScanVerdict.GENUINE, network_hash=f"net{n}"))
     _db.session.commit()
     sign_in(client, area.inspector)
     html = _text(client.get("/inspector/verify", query_string={"code": label.path(5)}))
@@ -105,7 +116,8 @@ def test_a_copied_label_is_flagged_as_on_the_trace_page(client, sign_in, area, l
 ])
 def test_an_inspector_may_type_the_code_as_printed(client, sign_in, area, label, typed):
     sign_in(client, area.inspector)
-    html = _text(client.get("/inspector/verify", query_string={"code": typed.format(serial=label.serial(2))}))
+    code = typed.format(serial=label.serial(2))
+    html = _text(client.get("/inspector/verify", query_string={"code": code}))
     assert "Tem chính hãng." in html and label.serial(2) in html
 
 
@@ -131,12 +143,13 @@ def test_an_unknown_gtin_is_said_plainly(client, sign_in, area, label):
     assert response.status_code == 200
     html = _text(response)
     assert "Mã không có trong hệ thống." in html and "Kết luận kiểm tra" not in html
-    assert 'href="https://trace.example.vn/01/08930000012340"' in html
+    assert 'href="https://trace.example.vn/trace/01/08930000012340"' in html
 
 
 @pytest.mark.parametrize("garbage, message", [
     ("xin chào", "Không đọc được mã."),
-    ("https://shop.example.com/san-pham/12", "Địa chỉ shop.example.com không phải liên kết GS1 Digital Link"),
+    ("https://shop.example.com/san-pham/12",
+     "Địa chỉ shop.example.com không phải liên kết GS1 Digital Link"),
     ("8939900002018", "Số kiểm tra của GTIN không đúng"),
     (f"/01/{GTIN}/21/1/10/L", "Sai thứ tự trong đường dẫn"),
     ("(01)123(10)L1", "GTIN phải có 8, 12, 13 hoặc 14 chữ số (đang có 3)"),
@@ -144,7 +157,8 @@ def test_an_unknown_gtin_is_said_plainly(client, sign_in, area, label):
     ("", "Hãy nhập mã."),
     ("9" * 600, "Mã dài quá 500 ký tự."),
 ])
-def test_a_code_that_cannot_be_read_is_refused_on_the_form(client, sign_in, area, label, garbage, message):
+def test_a_code_that_cannot_be_read_is_refused_on_the_form(client, sign_in, area, label, garbage,
+                                                           message):
     sign_in(client, area.inspector)
     response = client.get("/inspector/verify", query_string={"code": garbage})
     assert response.status_code == 422
@@ -185,8 +199,8 @@ def test_an_inspector_of_another_region_gets_no_details(client, sign_in, area, l
     assert "Tem chính hãng." in html and "Tỏi cô đơn Lý Sơn" in html
     assert "ngoài địa bàn bạn phụ trách" in html
     # ...and nothing of the inspector's block.
-    for hidden in ("Kết luận kiểm tra", "123/QĐ-UBND", f"#{label.run.id} (", "/oversight/inspections/new",
-                   "Lượt quét"):
+    for hidden in ("Kết luận kiểm tra", "123/QĐ-UBND", f"#{label.run.id} (",
+                   "/oversight/inspections/new", "Lượt quét"):
         assert hidden not in html, hidden
 
 
@@ -228,7 +242,8 @@ def _photo_of(sticker: Image.Image, *, angle: float = 5, fmt: str = "JPEG") -> b
         shade = rng.randrange(70, 200)
         draw.rectangle((x, y, x + rng.randrange(20, 400), y + rng.randrange(3, 30)),
                        fill=(shade, shade - 30, shade - 60))
-    tilted = sticker.rotate(angle, expand=True, fillcolor=(150, 120, 90), resample=Image.Resampling.BICUBIC)
+    tilted = sticker.rotate(angle, expand=True, fillcolor=(150, 120, 90),
+                            resample=Image.Resampling.BICUBIC)
     scene.paste(tilted, (400, 250))
     light = Image.linear_gradient("L").resize(scene.size).point(lambda v: 170 + v // 3)
     scene = Image.composite(scene, Image.new("RGB", scene.size, "black"), light)
@@ -284,13 +299,14 @@ def test_bad_uploads_get_a_message_on_the_form(client, sign_in, area, label):
     from traceability.render.qr import qr_png
 
     sign_in(client, area.inspector)
+    shop_qr = Image.open(io.BytesIO(qr_png("https://shop.example.com/khuyen-mai", scale=6)))
     cases = [
-        ("Không tìm thấy mã QR hay mã vạch trong ảnh", _photo_of(Image.new("RGB", (300, 200), "white"))),
+        ("Không tìm thấy mã QR hay mã vạch trong ảnh",
+         _photo_of(Image.new("RGB", (300, 200), "white"))),
         ("Chỉ nhận ảnh JPEG, PNG hoặc WebP.", b"%PDF-1.7 not a photo"),
         ("Chỉ nhận ảnh JPEG, PNG hoặc WebP.", b"\x89PNG\r\n\x1a\n" + b"\0" * 64),  # truncated
         ("Ảnh quá lớn: tối đa 16 triệu điểm ảnh.", _png((5000, 4000))),
-        ("Ảnh có mã nhưng không phải mã sản phẩm", _photo_of(
-            Image.open(io.BytesIO(qr_png("https://shop.example.com/khuyen-mai", scale=6))).convert("RGB"))),
+        ("Ảnh có mã nhưng không phải mã sản phẩm", _photo_of(shop_qr.convert("RGB"))),
     ]
     for message, data in cases:
         response = _upload(client, data)

@@ -378,8 +378,8 @@ def counterfeit_reports(user: User, status: str | None = None, limit: int = 200,
     """Reports from the trace page with the scan data of their code: those of one `status`,
     or the `unresolved` ones, or all."""
     require_inspector(user)
-    stmt = _reports_in_scope(sa.select(CounterfeitReport, Product), user) \
-        .order_by(CounterfeitReport.created_at.desc()).limit(limit)
+    stmt = (_reports_in_scope(sa.select(CounterfeitReport, Product), user)
+            .order_by(CounterfeitReport.created_at.desc()).limit(limit))
     if status:
         stmt = stmt.where(CounterfeitReport.status == ReportStatus(status))
     if unresolved:
@@ -413,11 +413,13 @@ def inspector_overview(user: User, today: date | None = None) -> InspectorOvervi
     (today included), in the user's regions."""
     require_inspector(user)
     today = today or local_today()
+    reports = sa.select(CounterfeitReport.status, sa.func.count(CounterfeitReport.id))
     by_status = dict(db.session.execute(
-        _reports_in_scope(sa.select(CounterfeitReport.status, sa.func.count(CounterfeitReport.id)), user)
-        .where(CounterfeitReport.status.in_(UNRESOLVED_REPORTS)).group_by(CounterfeitReport.status)).all())
+        _reports_in_scope(reports, user).where(CounterfeitReport.status.in_(UNRESOLVED_REPORTS))
+        .group_by(CounterfeitReport.status)).all())
     inspections = db.session.scalar(scoped(
-        sa.select(sa.func.count(Inspection.id)).join(Producer, Inspection.producer_id == Producer.id)
+        sa.select(sa.func.count(Inspection.id))
+        .join(Producer, Inspection.producer_id == Producer.id)
         .where(Inspection.inspected_on > today - timedelta(days=RECENT_DAYS)), user))
     return InspectorOverview(by_status.get(ReportStatus.OPEN, 0),
                              by_status.get(ReportStatus.INVESTIGATING, 0), inspections or 0)

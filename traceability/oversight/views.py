@@ -34,6 +34,7 @@ from ..extensions import db
 from ..registry.models import Producer, Product, Region
 from ..registry.services import current_certificate
 from ..registry.status import in_force
+from ..resolver.links import page_uri
 from ..resolver.models import CounterfeitReport
 from ..services_common import get_or_404
 from ..web import form_error, signed_in
@@ -383,15 +384,17 @@ def inspector_home():
 
 def _verify_page(code_form: LabelCodeForm, photo_form: LabelPhotoForm,
                  check: verify.LabelCheck | None = None, status: int = 200):
-    inspection_url = None
-    if check is not None and check.may_inspect:
-        inspection_url = url_for(".new_inspection", product_id=check.verdict.res.product.id,
-                                 code=check.code)
+    base = current_app.config["PUBLIC_BASE_URL"]
+    inspection_url = public_url = None
+    if check is not None:
+        public_url = page_uri(base, check.scanned.link)
+        if check.may_inspect:
+            inspection_url = url_for(".new_inspection", product_id=check.verdict.res.product.id,
+                                     code=check.code)
     return render_template(
         "oversight/inspector_verify.html", code_form=code_form, photo_form=photo_form,
-        check=check, inspection_url=inspection_url,
-        public_url=current_app.config["PUBLIC_BASE_URL"] + check.code if check else None,
-        ours=urlsplit(current_app.config["PUBLIC_BASE_URL"]).hostname), status
+        check=check, inspection_url=inspection_url, public_url=public_url,
+        ours=urlsplit(base).hostname), status
 
 
 @blp.get("/inspector/verify")
@@ -421,7 +424,8 @@ def verify_label_photo():
         upload = photo_form.photo.data
         try:
             # One byte over the limit is enough to refuse the file.
-            check = verify.check_photo(_user(), upload.read(max_upload_bytes(current_app.config) + 1))
+            data = upload.read(max_upload_bytes(current_app.config) + 1)
+            check = verify.check_photo(_user(), data)
         except (ValidationFailed, Unavailable) as exc:
             form_error(photo_form, exc)
             status = exc.status
