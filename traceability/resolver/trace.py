@@ -223,7 +223,9 @@ class ScanStats:
 
     @property
     def first_seen(self) -> str:
-        return self.first_at.astimezone(VIETNAM).strftime("%H:%M %d/%m/%Y") if self.first_at else ""
+        if self.first_at is None:
+            return ""
+        return self.first_at.astimezone(VIETNAM).strftime("%H:%M %d/%m/%Y")
 
 
 @dataclass
