@@ -119,6 +119,18 @@ class ActionForm(FlaskForm):
     """A button that posts (retry, dismiss, status): only the CSRF token."""
 
 
+class LabelCodeForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET form that only reads
+
+    code = StringField(_l("Mã trên tem"), validators=[DataRequired(_l("Hãy nhập mã."))])
+
+
+class LabelPhotoForm(FlaskForm):
+    photo = FileField(_l("Ảnh tem (mã QR hoặc mã vạch)"),
+                      validators=[FileRequired(_l("Hãy chụp hoặc chọn ảnh tem."))])
+
+
 class ReportStatusForm(FlaskForm):
     status = SelectField(_l("Trạng thái"), choices=choices([
         ("open", _l("Mới")), ("investigating", _l("Đang xác minh")), ("closed", _l("Đã xử lý"))]))

@@ -8,7 +8,7 @@ from typing import Any, Generic, TypeVar
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..accounts.models import Role, User
 from ..accounts.permissions import (
@@ -40,7 +40,6 @@ from ..registry.services import (
     register_certificate,
 )
 from ..registry.status import (
-    EXPIRING_WITHIN_DAYS,
     NOTICE_DAYS_BEFORE_EXPIRY,
     certificate_status,
     in_force,
@@ -596,6 +595,8 @@ def list_inspections(user: User, *, mine: bool = False, producer_id: int | None 
                      limit: int = 200) -> list[Inspection]:
     require_inspector(user)
     stmt = (sa.select(Inspection).join(Producer, Inspection.producer_id == Producer.id)
+            .options(joinedload(Inspection.producer), joinedload(Inspection.product),
+                     joinedload(Inspection.inspector))
             .order_by(Inspection.inspected_on.desc(), Inspection.id.desc()).limit(limit))
     if mine:
         stmt = stmt.where(Inspection.inspector_id == user.id)
@@ -651,19 +652,32 @@ class ReportWithScans:
     scans: ScanSummary
 
 
-def counterfeit_reports(user: User, status: str | None = None, limit: int = 200) -> list[ReportWithScans]:
-    """Reports from the trace page with the scan data of their code. Reports on unknown
-    products belong to no producer: every inspector sees those."""
-    require_inspector(user)
-    stmt = (sa.select(CounterfeitReport, Product)
-            .outerjoin(Product, CounterfeitReport.product_id == Product.id)
-            .outerjoin(Producer, Product.producer_id == Producer.id)
-            .order_by(CounterfeitReport.created_at.desc()).limit(limit))
+# Reports still to be dealt with: new, or being verified.
+UNRESOLVED_REPORTS = (ReportStatus.OPEN, ReportStatus.INVESTIGATING)
+
+
+def _reports_in_scope(stmt: sa.Select, user: User) -> sa.Select:
+    """Limit a statement on counterfeit reports to those the user may see. Reports on
+    unknown products belong to no producer: every inspector sees those."""
+    stmt = (stmt.outerjoin(Product, CounterfeitReport.product_id == Product.id)
+            .outerjoin(Producer, Product.producer_id == Producer.id))
     visible = visible_producer_ids(user)
     if visible is not None:
         stmt = stmt.where(sa.or_(CounterfeitReport.product_id.is_(None), Producer.id.in_(visible)))
+    return stmt
+
+
+def counterfeit_reports(user: User, status: str | None = None, limit: int = 200, *,
+                        unresolved: bool = False) -> list[ReportWithScans]:
+    """Reports from the trace page with the scan data of their code: those of one `status`,
+    or the `unresolved` ones, or all."""
+    require_inspector(user)
+    stmt = (_reports_in_scope(sa.select(CounterfeitReport, Product), user)
+            .order_by(CounterfeitReport.created_at.desc()).limit(limit))
     if status:
         stmt = stmt.where(CounterfeitReport.status == ReportStatus(status))
+    if unresolved:
+        stmt = stmt.where(CounterfeitReport.status.in_(UNRESOLVED_REPORTS))
     rows = list(db.session.execute(stmt))
     codes = {r.code for r, _p in rows}
     stats: dict[str, ScanSummary] = {}
@@ -675,6 +689,34 @@ def counterfeit_reports(user: User, status: str | None = None, limit: int = 200)
             stats[code] = ScanSummary(count, networks, _aware(first_at), _aware(last_at))
     empty = ScanSummary(0, 0, None, None)
     return [ReportWithScans(r, p, stats.get(r.code, empty)) for r, p in rows]
+
+
+@dataclass
+class InspectorOverview:
+    """The counts at the top of the inspector's home."""
+    new_reports: int
+    investigating_reports: int
+    recent_inspections: int
+
+
+RECENT_DAYS = 30
+
+
+def inspector_overview(user: User, today: date | None = None) -> InspectorOverview:
+    """Counterfeit reports waiting, by status, and inspections of the last RECENT_DAYS days
+    (today included), in the user's regions."""
+    require_inspector(user)
+    today = today or local_today()
+    reports = sa.select(CounterfeitReport.status, sa.func.count(CounterfeitReport.id))
+    by_status = dict(db.session.execute(
+        _reports_in_scope(reports, user).where(CounterfeitReport.status.in_(UNRESOLVED_REPORTS))
+        .group_by(CounterfeitReport.status)).all())
+    inspections = db.session.scalar(scoped(
+        sa.select(sa.func.count(Inspection.id))
+        .join(Producer, Inspection.producer_id == Producer.id)
+        .where(Inspection.inspected_on > today - timedelta(days=RECENT_DAYS)), user))
+    return InspectorOverview(by_status.get(ReportStatus.OPEN, 0),
+                             by_status.get(ReportStatus.INVESTIGATING, 0), inspections or 0)
 
 
 def _aware(value: Any) -> Any:

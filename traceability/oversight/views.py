@@ -5,12 +5,14 @@ import hashlib
 import os
 from datetime import date, datetime, timezone
 from typing import Any
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -26,22 +28,26 @@ from .. import storage
 from ..accounts.models import Role, User
 from ..accounts.permissions import Action, can
 from ..accounts.services import HANDOVER_STATUS_LABELS, HandoverStatus
+from ..batches.media import max_upload_bytes
 from ..clock import VIETNAM, local_today
-from ..errors import Forbidden, InvalidState, NotFound, ValidationFailed
+from ..errors import Forbidden, InvalidState, NotFound, Unavailable, ValidationFailed
 from ..extensions import db
 from ..registry.models import Producer, Product
 from ..registry.services import current_certificate
 from ..registry.status import in_force
+from ..resolver.links import page_uri
 from ..resolver.models import CounterfeitReport
 from ..services_common import get_or_404
 from ..web import form_error, signed_in
-from . import charts, imports, mail, reports, services
+from . import charts, imports, mail, reports, services, verify
 from .forms import (
     ActionForm,
     CertificateForm,
     ImportConfirmForm,
     ImportForm,
     InspectionForm,
+    LabelCodeForm,
+    LabelPhotoForm,
     ReportForm,
     ReportStatusForm,
     RevocationForm,
@@ -492,17 +498,75 @@ def import_confirm():
 
 # --- inspector -----------------------------------------------------------------------------------------
 
+REPORT_TABS = ("unresolved", "open", "investigating", "closed", "all")
+
+
 @blp.get("/inspector/")
 @inspectors_only
 def inspector_home():
     user = _user()
-    status = request.args.get("status") or None
-    if status and status not in ("open", "investigating", "closed"):
+    tab = request.args.get("status") or "unresolved"
+    if tab not in REPORT_TABS:
         abort(404)
-    return render_template("oversight/inspector_home.html",
-                           reports=services.counterfeit_reports(user, status, limit=100), status=status,
-                           inspections=services.list_inspections(user, mine=True, limit=20),
+    status = tab if tab in ("open", "investigating", "closed") else None
+    reports = services.counterfeit_reports(user, status, limit=100, unresolved=tab == "unresolved")
+    return render_template("oversight/inspector_home.html", reports=reports, tab=tab,
+                           overview=services.inspector_overview(user),
+                           recent_days=services.RECENT_DAYS,
+                           inspections=services.list_inspections(user, limit=20),
                            status_form=ReportStatusForm())
+
+
+def _verify_page(code_form: LabelCodeForm, photo_form: LabelPhotoForm,
+                 check: verify.LabelCheck | None = None, status: int = 200):
+    base = current_app.config["PUBLIC_BASE_URL"]
+    inspection_url = public_url = None
+    if check is not None:
+        public_url = page_uri(base, check.scanned.link)
+        if check.may_inspect:
+            inspection_url = url_for(".new_inspection", product_id=check.verdict.res.product.id,
+                                     code=check.code)
+    return render_template(
+        "oversight/inspector_verify.html", code_form=code_form, photo_form=photo_form,
+        check=check, inspection_url=inspection_url, public_url=public_url,
+        ours=urlsplit(base).hostname), status
+
+
+@blp.get("/inspector/verify")
+@inspectors_only
+def verify_label():
+    """Kiểm tra tem: the verdict on a code typed or pasted (?code=…)."""
+    if "code" not in request.args:
+        return _verify_page(LabelCodeForm(formdata=None), LabelPhotoForm())
+    code_form = LabelCodeForm(request.args)
+    if code_form.validate():
+        try:
+            check = verify.check_code(_user(), code_form.code.data)
+        except ValidationFailed as exc:
+            form_error(code_form, exc)
+        else:
+            return _verify_page(code_form, LabelPhotoForm(), check)
+    return _verify_page(code_form, LabelPhotoForm(), status=422)
+
+
+@blp.post("/inspector/verify")
+@inspectors_only
+def verify_label_photo():
+    """Kiểm tra tem: the verdict on the code in a photo of the label."""
+    photo_form = LabelPhotoForm()
+    status = 422
+    if photo_form.validate_on_submit():
+        upload = photo_form.photo.data
+        try:
+            # One byte over the limit is enough to refuse the file.
+            data = upload.read(max_upload_bytes(current_app.config) + 1)
+            check = verify.check_photo(_user(), data)
+        except (ValidationFailed, Unavailable) as exc:
+            form_error(photo_form, exc)
+            status = exc.status
+        else:
+            return _verify_page(LabelCodeForm(formdata=None, code=check.code), photo_form, check)
+    return _verify_page(LabelCodeForm(formdata=None), photo_form, status=status)
 
 
 @blp.post("/inspector/reports/<int:report_id>/status")
