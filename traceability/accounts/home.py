@@ -42,11 +42,13 @@ _OFFICER = (
     NavLink("oversight.report_form", _l("Báo cáo")),
     NavLink("oversight.import_upload", _l("Nhập danh sách")),
     NavLink("oversight.proposals", _l("Đề nghị thu hồi")),
-    NavLink("oversight.inspector_home", _l("Kiểm tra"), ("oversight.new_inspection", "oversight.inspection")),
+    NavLink("oversight.inspector_home", _l("Kiểm tra"),
+            ("oversight.verify_label", "oversight.new_inspection", "oversight.inspection")),
 )
 
 _INSPECTOR = (
     NavLink("oversight.inspector_home", _l("Trang chủ")),
+    NavLink("oversight.verify_label", _l("Kiểm tra tem")),
     NavLink("oversight.inspector_products", _l("Sản phẩm"),
             ("oversight.new_inspection", "oversight.inspection")),
 )
