@@ -11,8 +11,9 @@ bench/quick.py). A command that fails, or prints what it should not, fails the t
 
 What the test supplies is listed here and nowhere else:
 - PLACEHOLDERS: values for the README's placeholders (BATCH_ID, USER@HOST, SECRET_KEY=…),
-  from the demo data and a throwaway PostgreSQL database;
-- the environment: PORT (a free port for `make run`: 5000 may be taken on a shared machine),
+  from the demo data and a throwaway PostgreSQL database, and a free port for gunicorn's
+  fixed 8000 (a fixed port may be taken on a shared machine);
+- the environment: PORT (a free port for `make run`, for the same reason),
   the PostgreSQL server for `createdb` (PGHOST, PGPORT, PGUSER) and for bench/trace.py
   (BENCH_PG_URL), BENCH_QUICK=1 for the benchmarks; `export` lines last until the end of
   their block, as they would in one terminal;
