@@ -20,6 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import segno
+from quick import scaled
 
 from traceability.render.labels import Label, render_label_pdf
 
@@ -137,9 +138,10 @@ def main() -> None:
     args = parser.parse_args()
 
     if args.memory:
-        measure_memory(args.memory, args.preset, args.workers)
+        measure_memory(scaled(args.memory, 200, "labels"), args.preset, args.workers)
         return
 
+    args.count = scaled(args.count, 100, "labels")
     pdf_seconds, size = time_pdf(args.count, args.preset, args.workers)
     print(f"PDF ({args.preset}): {args.count} labels in {pdf_seconds:.2f} s, "
           f"{args.count / pdf_seconds:,.0f} labels/s, {size / 1e6:.1f} MB")
