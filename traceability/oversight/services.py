@@ -15,6 +15,7 @@ from ..clock import local_today
 from ..errors import Conflict, Forbidden, InvalidState, ValidationFailed, field_error
 from ..extensions import db
 from ..models_base import utcnow
+from ..registry.labels import GROUP_LABELS  # noqa: F401  (imported from here by oversight)
 from ..registry.models import Certificate, CertificateStatus, IssuingLevel, Producer, Product
 from ..registry.services import current_certificate, register_certificate
 from ..registry.status import NOTICE_DAYS_BEFORE_EXPIRY, in_force, status_condition
@@ -41,15 +42,6 @@ LEVEL_LABELS: dict[str, Any] = {
     "district": _l("Cấp huyện"),
     "province": _l("Cấp tỉnh"),
     "central": _l("Trung ương"),
-}
-
-GROUP_LABELS: dict[str, Any] = {
-    "food": _l("Thực phẩm"),
-    "drinks": _l("Đồ uống"),
-    "herbal": _l("Thảo dược"),
-    "handicrafts": _l("Thủ công mỹ nghệ"),
-    "plants_animals": _l("Sinh vật cảnh"),
-    "tourism": _l("Dịch vụ du lịch cộng đồng, du lịch sinh thái và điểm du lịch"),
 }
 
 # The officer's follow-up lists and the status each shows; expiring_30 is the expiring ones
