@@ -22,11 +22,14 @@ from marshmallow import ValidationError
 
 from .. import idempotency, storage
 from ..accounts.permissions import Action, can
+from ..clock import local_today
 from ..codes import print_jobs
 from ..codes import services as codes_services
 from ..codes.schemas import PrintJobCreateSchema
 from ..errors import DomainError, ValidationFailed
 from ..extensions import db
+from ..registry.services import current_certificate
+from ..registry.status import Standing, standing
 from ..render import PRESETS
 from ..web import form_error, signed_in
 from . import services
@@ -58,8 +61,11 @@ def diary_helpers() -> dict[str, Any]:
     def media_url(name: str, small: bool = False) -> str:
         return url_for("batches.media", name=name, w=480 if small else None)
 
+    def certificate_standing(product: Any) -> Standing:
+        return standing(current_certificate(product), local_today())
+
     return {"fmt_time": fmt_time, "kind_label": kind_label, "media_url": media_url,
-            "kind_labels": KIND_LABELS}
+            "kind_labels": KIND_LABELS, "certificate_standing": certificate_standing}
 
 
 # --- dashboard, products, batches -------------------------------------------------------
