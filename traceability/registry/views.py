@@ -25,6 +25,7 @@ from . import services
 from .forms import ProducerForm, ProductForm
 from .labels import GROUP_LABELS, KIND_LABELS
 from .models import Product, Region
+from .status import standing
 
 blp = Blueprint("setup", __name__, url_prefix="/setup")
 
@@ -204,7 +205,7 @@ def _product_page(user: User, product: Product, gtin_form: ConfirmForm, status: 
         "registry/product.html", product=product, producer=product.producer, batches=batches,
         gtin_form=gtin_form, can_edit=Action.EDIT in allowed_actions(user, product.producer),
         public_url=codes_services.label_url(product),
-        certificate=services.current_certificate(product), today=local_today()), status
+        standing=standing(services.current_certificate(product), local_today())), status
 
 
 @blp.get("/products/<int:product_id>")
@@ -220,16 +221,11 @@ def allocate_gtin(product_id: int):
     """"Cấp mã GTIN": the lowest free GTIN-13 of the producer's GS1 prefix (as the API's)."""
     user = _user()
     found = batches_services.get_product(user, product_id, Action.EDIT)
-    form = ConfirmForm()
-    if form.validate_on_submit():
-        try:
-            codes_services.allocate_gtin(user, found)
-            flash(_("Đã cấp GTIN %(gtin)s cho sản phẩm.", gtin=gtin13_display(found.gtin) or found.gtin),
-                  "ok")
-            return redirect(url_for("setup.product", product_id=found.id))
-        except DomainError as exc:
-            _refused(form, exc)
-    else:
-        form.form_errors.append(_("Phiên làm việc đã hết hạn. Vui lòng tải lại trang và thử lại."))
-    db.session.expire_all()
-    return _product_page(user, db.session.get(Product, product_id) or found, form, 422)
+    form = ConfirmForm()  # its CSRF token is checked before the view, for every form
+    try:
+        codes_services.allocate_gtin(user, found)
+    except DomainError as exc:
+        _refused(form, exc)  # rolled back: the page shows the product as it was
+        return _product_page(user, found, form, 422)
+    flash(_("Đã cấp GTIN %(gtin)s cho sản phẩm.", gtin=gtin13_display(found.gtin) or found.gtin), "ok")
+    return redirect(url_for("setup.product", product_id=found.id))
