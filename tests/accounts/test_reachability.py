@@ -46,6 +46,7 @@ TASKS = {
     },
     "inspector": {
         "oversight.inspector_home", "oversight.inspector_products", "oversight.new_inspection",
+        "oversight.verify_label",
         "accounts.tokens",
     },
 }

@@ -53,7 +53,7 @@ def test_a_consultant_registers_a_producer_and_becomes_its_consultant(client, ar
     assert form.status_code == 200
     page = form.get_data(as_text=True)
     assert 'name="csrf_token"' in page and "<script" not in page
-    for label in ("Hợp tác xã", "Tổ hợp tác", "Doanh nghiệp", "Hộ sản xuất, kinh doanh"):
+    for label in ("Hợp tác xã", "Tổ hợp tác", "Doanh nghiệp", "Hộ kinh doanh"):
         assert f">{label}</option>" in page
 
     response = client.post("/setup/producers/new", data=_producer_form(area.new_commune.id))

@@ -36,7 +36,7 @@ _PRODUCER = (
 _OFFICER = (
     NavLink("oversight.dashboard", _l("Tổng quan")),
     NavLink("oversight.follow_up", _l("Giấy chứng nhận"), ("oversight.re_evaluate", "oversight.revoke")),
-    NavLink("oversight.products", _l("Sản phẩm"), ("oversight.product",)),
+    NavLink("oversight.products", _l("Sản phẩm"), ("oversight.product", "oversight.producer")),
     NavLink("oversight.notices", _l("Thông báo")),
     NavLink("accounts.officer_handovers", _l("Bàn giao")),
     NavLink("oversight.report_form", _l("Báo cáo")),

@@ -17,7 +17,7 @@ from wtforms.validators import ValidationError as FormValidationError
 
 from ..batches.forms import WholeNumberField
 from ..text import FlaskForm
-from .labels import GROUP_LABELS, KIND_LABELS
+from .labels import GROUP_LABELS, PRODUCER_KIND_LABELS
 from .models import ProducerKind, ProductGroup
 
 REQUIRED = _l("Vui lòng điền mục này.")
@@ -57,7 +57,7 @@ def _blank_to_none(value: Any) -> Any:
 
 class ProducerForm(FlaskForm):
     kind = SelectField(_l("Loại hình chủ thể"),
-                       choices=[SelectChoice(k.value, KIND_LABELS[k.value]) for k in ProducerKind],
+                       choices=[SelectChoice(k.value, PRODUCER_KIND_LABELS[k]) for k in ProducerKind],
                        validate_choice=False,  # AnyOf says it in Vietnamese
                        validators=[InputRequired(REQUIRED),
                                    AnyOf([k.value for k in ProducerKind],

@@ -5,11 +5,14 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-KIND_LABELS: dict[str, Any] = {
-    "cooperative": _l("Hợp tác xã"),
-    "cooperative_group": _l("Tổ hợp tác"),
-    "company": _l("Doanh nghiệp"),
-    "household": _l("Hộ sản xuất, kinh doanh"),
+from .models import ProducerKind
+
+# Keyed by the enum, which is a str: a kind's value finds its label too.
+PRODUCER_KIND_LABELS: dict[ProducerKind, Any] = {
+    ProducerKind.COOPERATIVE: _l("Hợp tác xã"),
+    ProducerKind.COOPERATIVE_GROUP: _l("Tổ hợp tác"),
+    ProducerKind.COMPANY: _l("Doanh nghiệp"),
+    ProducerKind.HOUSEHOLD: _l("Hộ kinh doanh"),
 }
 
 GROUP_LABELS: dict[str, Any] = {

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 from flask_babel import gettext as _
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.vn import mst
@@ -163,18 +164,6 @@ def update_producer(user: User, producer: Producer, data: dict[str, Any]) -> Pro
     return producer
 
 
-def region_in_force(region: Region, day: date) -> bool:
-    """Whether an administrative unit exists on `day` (its validity dates include it)."""
-    return (region.valid_from is None or region.valid_from <= day) \
-        and (region.valid_to is None or region.valid_to >= day)
-
-
-def region_in_force_condition(day: date) -> sa.ColumnElement[bool]:
-    """region_in_force's SQL twin."""
-    return sa.and_(sa.or_(Region.valid_from.is_(None), Region.valid_from <= day),
-                   sa.or_(Region.valid_to.is_(None), Region.valid_to >= day))
-
-
 def new_trace_code() -> str:
     return "".join(secrets.choice(TRACE_CODE_ALPHABET) for _i in range(8))
 
@@ -272,7 +261,10 @@ def register_certificate(product: Product, data: dict[str, Any]) -> Certificate:
 
 
 def current_certificate(product: Product) -> Certificate | None:
-    """The certificate that speaks for the product now: the newest not superseded."""
+    """The certificate that speaks for the product now: the newest not superseded.
+
+    current_certificate_id() below is its SQL twin: change both together
+    (tests/registry/test_current_certificate.py holds them equal)."""
     live = [c for c in product.certificates if c.superseded_by_id is None]
     return max(live, key=lambda c: (c.issued_on, c.id)) if live else None
 
@@ -372,3 +364,26 @@ def _sort_key(name: str) -> str:
     # "Xã Đức ..." sorts by its letters without accents, as a Vietnamese reader expects.
     folded = unicodedata.normalize("NFD", name.replace("Đ", "D").replace("đ", "d"))
     return "".join(c for c in folded if not unicodedata.combining(c)).casefold()
+
+
+def current_certificate_id(product_id: Any) -> sa.ScalarSelect[int]:
+    """SQL twin of current_certificate(): the id of that certificate of the product whose id is
+    the expression `product_id` (a column of the outer query), or NULL."""
+    # An alias of its own, so that an outer query over Certificate is not correlated into it.
+    live = aliased(Certificate)
+    return (sa.select(live.id)
+            .where(live.product_id == product_id, live.superseded_by_id.is_(None))
+            .order_by(live.issued_on.desc(), live.id.desc())
+            .limit(1).correlate_except(live).scalar_subquery())
+
+
+def region_in_force(region: Region, on: date) -> bool:
+    """An administrative unit exists on `on` (the 2025 reform abolished the districts and
+    merged communes: their rows stay, with a valid_to). SQL twin: region_in_force_condition()."""
+    return (region.valid_from is None or region.valid_from <= on) and \
+        (region.valid_to is None or region.valid_to >= on)
+
+
+def region_in_force_condition(on: date) -> sa.ColumnElement[bool]:
+    return sa.and_(sa.or_(Region.valid_from.is_(None), Region.valid_from <= on),
+                   sa.or_(Region.valid_to.is_(None), Region.valid_to >= on))

@@ -23,7 +23,7 @@ from ..gs1 import gtin13_display
 from ..web import form_error, signed_in
 from . import services
 from .forms import ProducerForm, ProductForm
-from .labels import GROUP_LABELS, KIND_LABELS
+from .labels import GROUP_LABELS, PRODUCER_KIND_LABELS
 from .models import Product, Region
 from .status import standing
 
@@ -50,7 +50,7 @@ def _helpers() -> dict[str, Any]:
         return (gtin13_display(gtin) or gtin) if gtin else ""
 
     return {"region_path": region_path, "gtin_display": gtin_display,
-            "kind_labels": KIND_LABELS, "group_labels": GROUP_LABELS}
+            "kind_labels": PRODUCER_KIND_LABELS, "group_labels": GROUP_LABELS}
 
 
 def _refused(form: Any, exc: DomainError) -> None:
