@@ -40,8 +40,10 @@ def serial(index: int) -> str:
 def unit_labels(count: int) -> Iterator[Label]:
     for index in range(1, count + 1):
         unit = serial(index)
+        # Printed with its GTIN, as every run of a product with a GTIN is: an EAN-13 beside
+        # each QR on this stock.
         yield Label(url=f"{HOST}/01/{GTIN14}/10/{LOT}/21/{unit}", product_name=PRODUCT,
-                    lot=LOT, serial=unit, stars=4)
+                    lot=LOT, serial=unit, stars=4, gtin=GTIN14)
 
 
 def time_pdf(count: int, preset: str, workers: int | None) -> tuple[float, int]:

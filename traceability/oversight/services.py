@@ -23,12 +23,13 @@ from ..clock import local_today
 from ..errors import Conflict, Forbidden, InvalidState, ValidationFailed, field_error
 from ..extensions import db
 from ..models_base import utcnow
+# The labels' home is the register; kept importable from here for oversight's modules.
+from ..registry.labels import GROUP_LABELS, PRODUCER_KIND_LABELS  # noqa: F401
 from ..registry.models import (
     Certificate,
     CertificateStatus,
     IssuingLevel,
     Producer,
-    ProducerKind,
     Product,
     Region,
 )
@@ -70,13 +71,6 @@ LEVEL_LABELS: dict[str, Any] = {
     "central": _l("Trung ương"),
 }
 
-PRODUCER_KIND_LABELS: dict[ProducerKind, Any] = {
-    ProducerKind.COOPERATIVE: _l("Hợp tác xã"),
-    ProducerKind.COOPERATIVE_GROUP: _l("Tổ hợp tác"),
-    ProducerKind.COMPANY: _l("Doanh nghiệp"),
-    ProducerKind.HOUSEHOLD: _l("Hộ kinh doanh"),
-}
-
 # What a scanned code turned out to be, and where a consumer's report stands.
 VERDICT_LABELS: dict[ScanVerdict, Any] = {
     ScanVerdict.GENUINE: _l("Mã thật"),
@@ -96,15 +90,6 @@ NOTICE_STATUS_LABELS: dict[NoticeStatus, Any] = {
     NoticeStatus.SENDING: _l("Đang gửi"),
     NoticeStatus.SENT: _l("Đã gửi"),
     NoticeStatus.FAILED: _l("Thất bại"),
-}
-
-GROUP_LABELS: dict[str, Any] = {
-    "food": _l("Thực phẩm"),
-    "drinks": _l("Đồ uống"),
-    "herbal": _l("Thảo dược"),
-    "handicrafts": _l("Thủ công mỹ nghệ"),
-    "plants_animals": _l("Sinh vật cảnh"),
-    "tourism": _l("Dịch vụ du lịch cộng đồng, du lịch sinh thái và điểm du lịch"),
 }
 
 # The officer's follow-up lists and the status each shows; expiring_30 is the expiring ones
