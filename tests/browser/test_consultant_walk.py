@@ -72,9 +72,8 @@ def test_the_consultant_sets_a_producer_up_and_hands_it_over(
     page.on("request", lambda request: sent.append((request.method, request.url)))
     sign_in(page, "tuvan@example.vn", PASSWORD)
 
-    # The producers in the consultant's charge: none yet. (Opened by its address until the
-    # consultant's navigation bar links it: accounts/home.py is the lead's.)
-    page.goto("/setup/producers")
+    # The consultant's home: the producers in its charge, none yet.
+    expect_path(page, "/setup/producers")
     expect(page.get_by_text("Bạn chưa phụ trách chủ thể OCOP nào.")).to_be_visible()
     follow(page, "/setup/producers/new")
 
@@ -150,7 +149,8 @@ def test_the_consultant_sets_a_producer_up_and_hands_it_over(
     assert scanned.status == 200 and "Tỏi cô đơn Lý Sơn" in scanned.text()
 
     # The handover, from the producer's page, and its printed record.
-    page.goto(producer_path)
+    follow(page, "/setup/producers")
+    follow(page, producer_path)
     follow(page, re.compile(r"^/account/producers/\d+/handover$"))
     expect(page.get_by_label("Người đại diện nhận bàn giao")).to_have_value("Trần Thị Hoa")
     page.get_by_role("button", name="Cấp mã").click()

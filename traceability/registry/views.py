@@ -78,7 +78,7 @@ def producer_list():
     ids = [p.id for p in producers[:LIST_LIMIT]]
     return render_template("registry/producers.html", producers=producers[:LIST_LIMIT],
                            more=len(producers) > LIST_LIMIT, query=query,
-                           products=services.product_counts(ids),
+                           products=services.products_by_producer(ids),
                            handed_over=services.handed_over_ids(ids),
                            may_create=services.may_create_producers(user))
 
