@@ -97,6 +97,8 @@ EXCLUDED = {
     "make test": "the suite this test is part of",
     "TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres make test":
         "the same suite on PostgreSQL, which .ci/run runs",
+    "BROWSER_SCREENSHOTS=docs/screens .venv/bin/python -m pytest -m browser":
+        "the browser walks of this suite (tests/browser), with their screenshots kept",
 }
 
 
