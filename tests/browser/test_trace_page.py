@@ -70,3 +70,29 @@ def test_a_long_lot_and_serial_wrap_on_a_phone(context: BrowserContext, live_ser
         expect(page.locator("main > section.verdict.ok")).to_be_visible()
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE_WIDTH
         assert page.evaluate(LABEL_LINES) <= 2
+
+
+def test_a_signed_in_inspector_scans_a_label_and_reads_the_inspection_verdict_first(
+        page: Page, live_server: Any, screenshot) -> None:
+    from tests.browser.helpers import sign_in
+    from tests.factories import make_batch, make_certificate, make_producer, make_product, make_user
+    from traceability.accounts.services import hash_password
+    from traceability.codes.models import LabelLevel
+    from traceability.codes.services import issue_label_run, run_label_url
+
+    producer = make_producer(name="Hợp tác xã Tỏi An Hải")
+    product = make_product(producer, gtin="08939900001010", name_vi="Tỏi cô đơn Lý Sơn")
+    make_certificate(product, stars=5, score=95)
+    run = issue_label_run(make_batch(product, lot="TOI2026-10"), level=LabelLevel.UNIT, count=3)
+    make_user("inspector", regions=[producer.region], email="ktv@quangngai.gov.vn",
+              password_hash=hash_password("kiem-tra-vien-2026"))
+    db.session.commit()
+    sign_in(page, "ktv@quangngai.gov.vn", "kiem-tra-vien-2026")
+    page.goto(run_label_url(run, 2).removeprefix(live_server.url))
+    assert page.evaluate("document.querySelector('main').firstElementChild.className") \
+        == "card inspect"
+    expect(page.locator("main > section.inspect")).to_contain_text("Chính hãng")
+    expect(page.locator("main > section.verdict.ok")).to_contain_text("OCOP 5 sao — còn hiệu lực")
+    assert_fits(page)
+    assert page.evaluate(LABEL_LINES) <= 2
+    screenshot(page, "trace-inspector")

@@ -170,3 +170,17 @@ def test_the_verdict_is_never_stale_in_the_lanes_cache(client, shelf, flask_requ
     shelf.cert.expires_on = date(2024, 1, 1)
     db.session.commit()
     assert "Chứng nhận OCOP đã hết hạn." in _page(client, shelf.unit_path(8))
+
+
+def test_a_signed_in_inspector_gets_the_inspection_verdict_at_the_top(client, shelf):
+    from tests.factories import login, make_user
+
+    login(client, make_user("inspector", regions=[shelf.producer.region]))
+    serial = shelf.serial(9)
+    forged = shelf.unit_path(9).replace(serial, serial[:-1] + ("A" if serial[-1] != "A" else "B"))
+    for path in (shelf.unit_path(9), shelf.lot_path, forged):
+        html = _page(client, path)
+        assert re.search(r'<main id="main">\s*<section class="card inspect"', html), path
+        assert html.index('class="card inspect"') < html.index('class="alert verdict') \
+            < html.index("<h1>")
+        assert html.count('class="card inspect"') == 1
