@@ -241,8 +241,9 @@ def main() -> None:
         finally:
             with admin.connect() as conn:
                 conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    for name, (plain, packed) in ratios.items():
+    for name, (plain, _packed) in ratios.items():
         print(f"ratio {name}: {plain:.2f}")
+    for name, (_plain, packed) in ratios.items():
         print(f"ratio {name} gzip: {packed:.2f}")
 
 

@@ -324,7 +324,8 @@ SERVERS: dict[str, tuple[Callable[[Server, Checkout, str], None], bool]] = {
 
 def check_demo_samples(out: str, world: Checkout) -> None:
     samples = [json.loads(line) for line in out.splitlines()]
-    assert [s["case"] for s in samples] == ["valid", "expiring", "expired", "revoked", "forged"]
+    assert [s["case"] for s in samples] == ["valid", "expiring", "expired", "revoked", "forged",
+                                            "copy-flagged", "unknown lot", "bad code"]
     # Made from the last `make run`'s HOST and PORT, not the default 127.0.0.1:5000.
     assert world.banner_url and all(s["url"].startswith(world.banner_url + "/01/") for s in samples), out
 
