@@ -125,6 +125,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
+    from . import apidocs
+
+    apidocs.init_app(app)  # before api.init_app: where the docs page loads Swagger UI from
     api.init_app(app)
 
     from . import image_slots, storage, web
