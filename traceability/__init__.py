@@ -194,8 +194,10 @@ def _register_blueprints(app: Flask) -> None:
 def _register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
 
+    from . import formats
     from .registry.status import status_label
 
+    formats.init_app(app)  # number, decimal, date, datetime: the Vietnamese way, or English
     app.add_template_filter(status_label, "certificate_status_label")
 
     @app.context_processor

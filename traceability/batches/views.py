@@ -14,7 +14,6 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import ValidationError
@@ -48,16 +47,13 @@ def _user() -> Any:
 
 @blp.context_processor
 def diary_helpers() -> dict[str, Any]:
-    def fmt_time(value: Any) -> str:
-        return format_datetime(value, "dd/MM/yyyy HH:mm") if value is not None else ""
-
     def kind_label(kind: Any) -> str:
         return str(KIND_LABELS.get(EventKind(kind), kind))
 
     def media_url(name: str, small: bool = False) -> str:
         return url_for("batches.media", name=name, w=480 if small else None)
 
-    return {"fmt_time": fmt_time, "kind_label": kind_label, "media_url": media_url,
+    return {"kind_label": kind_label, "media_url": media_url,
             "kind_labels": KIND_LABELS}
 
 

@@ -5,6 +5,8 @@ from xml.sax.saxutils import escape
 
 from markupsafe import Markup
 
+from ..formats import current_locale, number
+
 PALETTE = ("#14532d", "#ca8a04", "#0b5394", "#b91c1c", "#6b7280")
 
 
@@ -22,7 +24,8 @@ def bar_chart(items: list[tuple[str, int]], title: str, color: str = PALETTE[0])
         parts.append(f'<text x="{label_w - 6}" y="{y + 16}" font-size="12" text-anchor="end">'
                      f"{escape(_short(label))}</text>")
         parts.append(f'<rect x="{label_w}" y="{y + 3}" width="{bar}" height="{row - 8}" fill="{color}"/>')
-        parts.append(f'<text x="{label_w + bar + 4}" y="{y + 16}" font-size="12">{value}</text>')
+        parts.append(f'<text x="{label_w + bar + 4}" y="{y + 16}" font-size="12">'
+                     f"{number(value, current_locale())}</text>")
     parts.append("</svg>")
     return Markup("".join(parts))
 
@@ -53,7 +56,8 @@ def stacked_bar_chart(categories: list[str], series: list[tuple[str, list[int]]]
                 parts.append(f'<rect x="{offset}" y="{y + 3}" width="{w}" height="{row - 8}" '
                              f'fill="{PALETTE[s % len(PALETTE)]}"/>')
             offset += w
-        parts.append(f'<text x="{offset + 4}" y="{y + 16}" font-size="12">{totals[i]}</text>')
+        parts.append(f'<text x="{offset + 4}" y="{y + 16}" font-size="12">'
+                     f"{number(totals[i], current_locale())}</text>")
     parts.append("</svg>")
     return Markup("".join(parts))
 

@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from .. import storage
+from .. import formats, storage
 from ..accounts.models import Role, User
 from ..accounts.permissions import Action, can, region_scope
 from ..accounts.services import HANDOVER_STATUS_LABELS, HandoverStatus
@@ -105,7 +105,8 @@ def dashboard():
         handover_items=handover_items,
         cert_chart=charts.bar_chart(cert_items, _("Giấy chứng nhận cần theo dõi"), charts.PALETTE[1]),
         handover_chart=charts.bar_chart(handover_items, _("Tình trạng bàn giao tài khoản"), charts.PALETTE[2]),
-        scans_chart=charts.bar_chart(board.scans_by_month, _("Lượt quét theo tháng")))
+        scans_chart=charts.bar_chart([(formats.month(m, formats.current_locale()), n)
+                                      for m, n in board.scans_by_month], _("Lượt quét theo tháng")))
 
 
 # --- officer: certificates -----------------------------------------------------------------------
