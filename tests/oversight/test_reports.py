@@ -323,7 +323,7 @@ def test_the_periodic_report_reads_in_english_when_asked(client, world):
     assert wb.properties.title.startswith("OCOP report ")
     csv_response = _workbook(client, world.officer, **PERIOD, format="csv", section="san-pham", lang="en")
     assert csv_response.data.decode("utf-8-sig").startswith(
-        "Administrative unit,Commune/ward,Producer,Tax code,Products,Product group,Stars")
+        "Administrative unit;Commune/ward;Producer;Tax code;Products;Product group;Stars")
 
 
 def test_the_vietnamese_four_star_sheet_says_met_not_passed(client, world):
