@@ -32,7 +32,11 @@ run: install
 	APP_ENV=$${APP_ENV:-development} $(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) wsgi:app
 
 # TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres make test  runs it on PostgreSQL.
+# The browser walks (tests/browser) drive Debian's Chromium; without it they fail, and this says why.
+CHROMIUM ?= /usr/bin/chromium
 test: install-dev
+	@test -x "$(CHROMIUM)" || echo "make test: no Chromium at $(CHROMIUM): the browser tests will fail." \
+		"Install it with: sudo apt-get install chromium (or set CHROMIUM=/path/to/chromium)" >&2
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 bench: install-dev

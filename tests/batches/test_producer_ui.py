@@ -86,7 +86,7 @@ def test_record_a_step_in_a_few_taps_then_timeline_shows_it(client, farm):
 
     timeline = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Đã ghi bước vào nhật ký." in timeline
-    assert "Ruộng số 3" in timeline and "120,5 kg" in timeline  # Vietnamese decimals
+    assert "Ruộng số 3" in timeline and "120,5 kg" in timeline
     assert "Trời nắng, tỏi khô." in timeline
     assert "Nhân viên Bình" in timeline
 

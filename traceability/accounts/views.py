@@ -24,6 +24,7 @@ from limits import parse as parse_limit
 from ..errors import DomainError, Gone
 from ..extensions import db, limiter
 from ..web import form_error, signed_in
+from .home import home_url, nav_links
 from .forms import ClaimForm, ConfirmForm, HandoverForm, InvitationForm, LoginForm, StaffForm, TokenForm
 from .models import Role, User
 from .permissions import Action, allowed_actions
@@ -75,9 +76,7 @@ def _safe_next(target: str | None) -> str | None:
 
 
 def _home_for(user: User) -> str:
-    if user.role == Role.PRODUCER:
-        return url_for("batches.dashboard")
-    return url_for("accounts.account")
+    return home_url(user)
 
 
 # ------------------------------------------------------------------------ sign-in
@@ -487,4 +486,12 @@ def _signed_in_user() -> dict[str, Any]:
             return None
         return _me() if current_user.is_authenticated else None
 
-    return {"signed_in_user": signed_in_user}
+    def staff_nav() -> list[tuple[Any, bool]]:
+        """The signed-in user's navigation bar: (link, is the current task) pairs."""
+        user = signed_in_user()
+        if user is None:
+            return []
+        here = request.endpoint
+        return [(link, here == link.endpoint or here in link.also) for link in nav_links(user)]
+
+    return {"signed_in_user": signed_in_user, "staff_nav": staff_nav}

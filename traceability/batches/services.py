@@ -372,6 +372,7 @@ def producer_overview(user: User) -> list[ProducerOverview]:
     by_id = {o.producer.id: o for o in overviews}
     ids = list(by_id)
     for product in db.session.scalars(sa.select(Product).where(Product.producer_id.in_(ids))
+                                      .options(selectinload(Product.certificates))
                                       .order_by(Product.name_vi)):
         by_id[product.producer_id].products.append(product)
     for producer_id, count in db.session.execute(

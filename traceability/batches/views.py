@@ -16,16 +16,21 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 from marshmallow import ValidationError
 
 from .. import idempotency, storage
 from ..accounts.permissions import Action, can
+from ..clock import local_today
 from ..codes import print_jobs
 from ..codes import services as codes_services
 from ..codes.schemas import PrintJobCreateSchema
 from ..errors import DomainError, ValidationFailed
 from ..extensions import db
+from ..registry.services import current_certificate
+from ..registry.status import Standing, standing
 from ..render import PRESETS
+from ..render.qr import qr_svg
 from ..web import form_error, signed_in
 from . import services
 from .forms import KIND_LABELS, BatchForm, EventForm, LabelRunForm
@@ -53,8 +58,11 @@ def diary_helpers() -> dict[str, Any]:
     def media_url(name: str, small: bool = False) -> str:
         return url_for("batches.media", name=name, w=480 if small else None)
 
+    def certificate_standing(product: Any) -> Standing:
+        return standing(current_certificate(product), local_today())
+
     return {"kind_label": kind_label, "media_url": media_url,
-            "kind_labels": KIND_LABELS}
+            "kind_labels": KIND_LABELS, "certificate_standing": certificate_standing}
 
 
 # --- dashboard, products, batches -------------------------------------------------------
@@ -119,8 +127,11 @@ def batch_detail(batch_id: int):
         if event.corrects_id is not None:
             corrected_by.setdefault(event.corrects_id, []).append(event)
     authors = _author_names(events)
+    # What a lot label's QR code carries: the lot's public trace page.
+    lot_url = codes_services.label_url(batch.product, batch)
     return render_template(
         "producer/batch.html", batch=batch, product=batch.product, events=events,
+        lot_url=lot_url, lot_qr=Markup(qr_svg(lot_url, scale=3)),
         corrected_by=corrected_by, authors=authors, chain=services.chain_report(batch),
         scans=services.scan_counts([batch.id]).get(batch.id, 0),
         can_edit=can(user, Action.EDIT, batch.product.producer),

@@ -3,13 +3,17 @@ its wording, and the OCOP scoring rules."""
 from __future__ import annotations
 
 import calendar
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from flask_babel import gettext as _
 
+from .. import formats
 from .models import Certificate, CertificateStatus
 
 VALIDITY_MONTHS = 36
@@ -129,3 +133,60 @@ STATUS_LABELS: dict[CertificateStatus, Any] = {
 def status_label(status: CertificateStatus | str) -> str:
     """The status in the reader's language; the template filter `certificate_status_label`."""
     return str(STATUS_LABELS[CertificateStatus(status)])
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A product's certificate as its producer reads it: the status, one sentence saying what
+    holds today and one saying what to do next, in plain words."""
+
+    status: CertificateStatus | None
+    summary: str
+    next_step: str
+
+    @property
+    def tone(self) -> str:
+        """The CSS tone of the notice: ok, warn or bad."""
+        if self.status == CertificateStatus.VALID:
+            return "ok"
+        if self.status in (CertificateStatus.EXPIRED, CertificateStatus.REVOKED):
+            return "bad"
+        return "warn"
+
+
+def standing(cert: Certificate | None, today: date) -> Standing:
+    """What the producer's pages say about `cert`, the product's current certificate."""
+    if cert is None:
+        return Standing(None, _("Sản phẩm chưa có giấy chứng nhận OCOP."),
+                        _("Mã QR vẫn truy xuất được nhưng không hiện sao OCOP. Khi sản phẩm được "
+                          "công nhận, cán bộ quản lý OCOP sẽ ghi giấy chứng nhận vào hệ thống."))
+    status = certificate_status(cert, today)
+    expires = formats.date(cert.expires_on, formats.current_locale())
+    if status == CertificateStatus.VALID:
+        return Standing(status, _("OCOP %(stars)d sao, còn hiệu lực đến %(date)s.",
+                                  stars=cert.stars, date=expires),
+                        _("Không cần làm gì thêm. Hãy ghi nhật ký sản xuất cho từng lô hàng."))
+    if status == CertificateStatus.EXPIRING:
+        days = (cert.expires_on - today).days
+        return Standing(status, ngettext("OCOP %(stars)d sao, hết hạn sau %(num)d ngày (%(date)s).",
+                                         "OCOP %(stars)d sao, hết hạn sau %(num)d ngày (%(date)s).",
+                                         days, stars=cert.stars, date=expires),
+                        _("Nộp hồ sơ đề nghị đánh giá lại cho cơ quan quản lý OCOP trước ngày hết "
+                          "hạn (Quyết định 148/QĐ-TTg), nếu không sản phẩm sẽ mất sao OCOP."))
+    if status == CertificateStatus.EXPIRED:
+        return Standing(status, _("Giấy chứng nhận OCOP %(stars)d sao đã hết hạn từ %(date)s.",
+                                  stars=cert.stars, date=expires),
+                        _("Không in sao và biểu trưng OCOP lên bao bì nữa. Liên hệ cơ quan quản lý "
+                          "OCOP để được đánh giá lại."))
+    if status == CertificateStatus.REVOKED:
+        assert cert.revoked_on is not None
+        revoked = formats.date(cert.revoked_on, formats.current_locale())
+        summary = _("Giấy chứng nhận OCOP đã bị thu hồi ngày %(date)s.", date=revoked)
+        if cert.revocation_reason:
+            summary += " " + _("Lý do: %(reason)s", reason=cert.revocation_reason)
+        if cert.revocation_decision:
+            summary += " " + _("(quyết định %(decision)s)", decision=cert.revocation_decision)
+        return Standing(status, summary,
+                        _("Ngừng dùng biểu trưng và sao OCOP trên bao bì. Muốn được công nhận lại, "
+                          "liên hệ cơ quan quản lý OCOP."))
+    return Standing(status, _("Giấy chứng nhận này đã được thay bằng giấy chứng nhận mới."), "")
