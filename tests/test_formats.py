@@ -50,7 +50,8 @@ def test_an_instant_is_shown_in_vietnam_time():
 def test_days_and_months():
     assert formats.date(date(2026, 3, 5), "vi") == "05/03/2026"
     assert formats.date(date(2026, 3, 5), "en") == "5 Mar 2026"
-    assert formats.month("2026-03", "vi") == "03/2026" and formats.month("2026-03", "en") == "Mar 2026"
+    assert formats.month("2026-03", "vi") == "03/2026"
+    assert formats.month("2026-03", "en") == "Mar 2026"
     assert formats.date(None) == "" and formats.datetime(None) == ""
 
 

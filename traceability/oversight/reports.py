@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import selectinload
 
+from .. import formats
 from ..accounts.models import Role, User
 from ..accounts.permissions import region_scope
 from ..accounts.services import HANDOVER_STATUS_LABELS, HandoverStatus, handover_statuses
@@ -456,7 +457,9 @@ def report_xlsx(report: PeriodicReport) -> bytes:
         ws.freeze_panes = "A2"
         ws.auto_filter.ref = f"A1:{get_column_letter(len(section.columns))}{max(len(section.rows) + 1, 1)}"
     title = _t("Báo cáo OCOP")
-    wb.properties.title = f"{title} {report.start:%d/%m/%Y} - {report.end:%d/%m/%Y}"
+    locale = formats.current_locale()
+    period = f"{formats.date(report.start, locale)} - {formats.date(report.end, locale)}"
+    wb.properties.title = f"{title} {period}"
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
