@@ -7,9 +7,10 @@ For each database it migrates a fresh database, loads the demo (15 batches with 
 unit run each), starts gunicorn (2 workers, production settings), and loads with wrk
 (Debian package `wrk`, a C load generator, so it does not eat the two cores):
   (a) GET /livez, a constant string from the same app;
-  (b) unit-label trace pages picked at random from 31,500 different genuine serials (the
-      demo's runs plus 2,000 more units per batch), each request resolving the code,
-      verifying its tag, logging the scan and counting the unit's scans.
+  (b) unit-label trace pages (/trace/01/..., where a label's Digital Link URI redirects)
+      picked at random from 31,500 different genuine serials (the demo's runs plus 2,000
+      more units per batch), each request resolving the code, verifying its tag, logging
+      the scan and counting the unit's scans.
 (a) and (b) alternate for --rounds rounds of --duration seconds each, so that a slow
 moment of a shared machine falls on both; each round's figures are printed, then the
 median of the rounds. It ends with `ratio sqlite: N.NN` and `ratio postgresql: N.NN`
@@ -97,7 +98,7 @@ def prepare(env: dict[str, str], workdir: Path) -> Path:
     flask(env, "demo-load")
     out = subprocess.run([sys.executable, "-c", URLS_SCRIPT], cwd=ROOT, env=env, check=True,
                          capture_output=True, text=True).stdout
-    paths = [line for line in out.splitlines() if line.startswith("/01/")]
+    paths = ["/trace" + line for line in out.splitlines() if line.startswith("/01/")]
     assert len(paths) >= 1000, len(paths)
     path_file = workdir / "paths.txt"
     path_file.write_text("\n".join(paths) + "\n")

@@ -28,6 +28,17 @@ if TYPE_CHECKING:
 _seq = itertools.count(1)
 
 
+BASE = "https://trace.example.vn"  # the tests' PUBLIC_BASE_URL
+
+
+def scan(client: Any, path: str, method: str = "GET", **kwargs: Any) -> Any:
+    """What a phone does with a label: open the code's Digital Link URI and follow the
+    resolver's redirect to its default link, the trace page."""
+    first = client.open(path, method=method, **kwargs)
+    assert first.status_code == 307, (path, first.status_code)
+    return client.open(first.headers["Location"].removeprefix(BASE), method=method, **kwargs)
+
+
 def tax_code(n: int | None = None) -> str:
     return demo_tax_code(500_000 + (n or next(_seq)))
 

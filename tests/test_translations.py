@@ -156,7 +156,9 @@ def test_the_trace_page_reads_in_english_when_asked(client, db):
     make_certificate(product, stars=5, score=None)
     make_batch(product, lot="L1")
     db.session.commit()
-    html = client.get("/01/08939900001010/10/L1?lang=en").get_data(as_text=True)
+    location = client.get("/01/08939900001010/10/L1?lang=en").headers["Location"]
+    assert location.endswith("/trace/01/08939900001010/10/L1?lang=en")
+    html = client.get("/trace/01/08939900001010/10/L1?lang=en").get_data(as_text=True)
     assert "Production diary" in html and "OCOP 5 stars — valid" in html and "Ly Son garlic" in html
     assert "Nhật ký sản xuất" not in html
 

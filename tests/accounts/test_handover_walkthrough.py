@@ -12,7 +12,9 @@ import sqlalchemy as sa
 import zxingcpp
 
 from tests.conftest import make_test_app
-from tests.factories import make_batch, make_certificate, make_producer, make_product, make_token, make_user
+from tests.factories import (
+    make_batch, make_certificate, make_producer, make_product, make_token, make_user, scan,
+)
 from traceability.accounts.models import ApiToken, Handover, Membership, MembershipRole, User
 from traceability.accounts.services import hash_password
 from traceability.codes.models import LabelLevel
@@ -109,7 +111,7 @@ def test_handover_through_the_web_ui(database_url, db):
 
     # The codes never depended on the accounts.
     unit = run_label_url(run, run.first_index).removeprefix(BASE)
-    scanned = app.test_client().get(unit)
+    scanned = scan(app.test_client(), unit)
     assert scanned.status_code == 200 and "Tem chính hãng" in scanned.get_data(as_text=True)
 
 
@@ -145,7 +147,7 @@ def test_handover_through_the_api(client, db):
     assert client.patch(f"/api/v1/producers/{producer.id}", json={"phone": "0255 3999999"},
                         headers={"Authorization": f"Bearer {limited_token}"}).status_code == 401
     unit = run_label_url(run, run.first_index).removeprefix(BASE)
-    assert client.get(unit).status_code == 200
+    assert scan(client, unit).status_code == 200
 
 
 def test_an_expired_or_cancelled_claim_says_so_and_changes_nothing(client, db):
@@ -236,5 +238,5 @@ def test_the_consultant_sets_up_and_hands_over_through_the_api_alone(client, db)
     # What the end of a real request does; the test client keeps one session across requests,
     # and on SQLite its pending token bookkeeping would lock out the scan log's writer.
     db.session.rollback()
-    scanned = client.get(unit_path)
+    scanned = scan(client, unit_path)
     assert scanned.status_code == 200 and "Tem chính hãng" in scanned.get_data(as_text=True)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -16,7 +17,14 @@ from traceability.models_base import utcnow
 
 from .conftest import call
 
-EVENT_ID = re.compile(r"^ni:///sha-256;[0-9a-f]{64}\?ver=CBV2\.0$")
+EVENT_ID = re.compile(r"^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+OCOP_NAMESPACE = "https://ocop-trace.vn/ns/diary#"
+
+
+def _event_id(event: DiaryEvent) -> str:
+    """The eventID a reader recomputes from the diary's chain hash (RFC 9562 UUID version 5)."""
+    namespace = uuid.uuid5(uuid.NAMESPACE_URL, OCOP_NAMESPACE + "event")
+    return uuid.uuid5(namespace, event.hash).urn
 OFFSET = re.compile(r"^[+-]\d\d:\d\d$")
 CBV_STEPS = {"commissioning", "inspecting", "sampling", "packing", "storing", "shipping",
              "receiving", "other"}
@@ -117,7 +125,7 @@ def test_export_is_epcis_json_ld_and_carries_every_diary_event(client, farm):
     assert response.mimetype == "application/ld+json"
     doc = json.loads(response.data)
     exported = check_document(doc)
-    assert {e["eventID"] for e in exported} == {f"ni:///sha-256;{e.hash}?ver=CBV2.0" for e in events}
+    assert {e["eventID"] for e in exported} == {_event_id(e) for e in events}
     assert len(exported) == len(events)
     assert [e["ocop:seq"] for e in exported] == list(range(1, 11))
 
@@ -185,8 +193,7 @@ def test_correction_is_an_error_declaration_with_corrective_event_ids(client, fa
                                     "quantity": 80, "unit": "kg", "corrects_id": original.id})
     db.session.commit()
     events = check_document(json.loads(client.get(_public_path(farm)).data))
-    original_id = f"ni:///sha-256;{original.hash}?ver=CBV2.0"
-    fix_id = f"ni:///sha-256;{fix.hash}?ver=CBV2.0"
+    original_id, fix_id = _event_id(original), _event_id(fix)
     copies = [e for e in events if e["eventID"] == original_id]
     assert len(copies) == 2  # the original as recorded, and its error declaration
     assert "errorDeclaration" not in copies[0]
@@ -292,3 +299,20 @@ def test_unknown_code_or_lot_is_a_json_404_and_a_bad_code_a_json_400(client, far
     bad = client.get("/epcis/01/123/10/TOI-01")
     assert bad.status_code == 400
     assert bad.get_json()["code"] == "bad_request" and bad.get_json()["errors"]
+
+
+def test_event_ids_claim_no_event_hash_and_the_extension_namespace_is_fixed(app, client, farm,
+                                                                         monkeypatch):
+    """An eventID ending in ?ver=CBV2.0 claims the CBV 2.0 event hash (CBV §8.9), which the
+    export does not compute; and the ocop: terms mean the same on every installation."""
+    append_event(farm.batch, {"kind": "harvest", "occurred_at": utcnow() - timedelta(days=1)})
+    db.session.commit()
+    documents = []
+    for base in ("https://trace.example.vn", "https://truyxuat.tinh.gov.example"):
+        monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", base)
+        documents.append(json.loads(client.get(_public_path(farm)).data))
+    for doc in documents:
+        assert doc["@context"][1] == {"ocop": OCOP_NAMESPACE}
+        assert all("ver=CBV" not in e["eventID"] for e in doc["epcisBody"]["eventList"])
+    assert [e["eventID"] for e in documents[0]["epcisBody"]["eventList"]] == \
+        [e["eventID"] for e in documents[1]["epcisBody"]["eventList"]]

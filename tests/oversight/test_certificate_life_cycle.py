@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from tests.factories import make_batch, make_certificate, make_product, make_producer, make_token
+from tests.factories import make_batch, make_certificate, make_product, make_producer, make_token, scan
 from traceability.clock import local_today
 from traceability.extensions import db as _db
 from traceability.gs1 import make_gtin13
@@ -32,7 +32,7 @@ def _cert_body(**kw) -> dict:
 
 
 def _trace_text(client, product, lot) -> str:
-    response = client.get(f"/01/{product.gtin}/10/{lot}")
+    response = scan(client, f"/01/{product.gtin}/10/{lot}")
     assert response.status_code == 200
     return response.get_data(as_text=True)
 

@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 from flask import request, request_started
 
-from tests.factories import make_batch, make_certificate, make_producer, make_product
+from tests.factories import BASE, make_batch, make_certificate, make_producer, make_product, scan
+
+__all__ = ["BASE", "GTIN", "Shelf", "scan"]
 from traceability.batches.services import append_event
 from traceability.codes.keys import get_signer
 from traceability.codes.models import LabelLevel
@@ -35,6 +37,14 @@ class Shelf:
     @property
     def lot_path(self) -> str:
         return f"/01/{GTIN}/10/{self.batch.lot}"
+
+    def unit_page(self, index: int = 1) -> str:
+        """The unit's trace page, its Digital Link URI's default link."""
+        return "/trace" + self.unit_path(index)
+
+    @property
+    def lot_page(self) -> str:
+        return "/trace" + self.lot_path
 
 
 @pytest.fixture()

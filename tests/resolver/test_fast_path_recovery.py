@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from tests.resolver.conftest import scan
 from traceability.extensions import db
 from traceability.resolver.infra import trace_infra
 from traceability.resolver.models import Scan
 
 
 def _page(client, path: str) -> str:
-    response = client.get(path, headers={"Accept-Language": "vi"})
+    response = scan(client, path, headers={"Accept-Language": "vi"})
     assert response.status_code == 200
     return response.get_data(as_text=True)
 

@@ -20,7 +20,7 @@ def _networks() -> list[str]:
 def test_scans_hash_the_forwarded_client_behind_a_trusted_proxy(database_url, shelf):
     proxied = make_test_app(database_url, TRUSTED_PROXIES=1).test_client()
     for index in (20, 21):  # the first through Flask (no page shell yet), then the lane
-        response = proxied.get(shelf.unit_path(index), environ_base=PROXY,
+        response = proxied.get(shelf.unit_page(index), environ_base=PROXY,
                                headers={"X-Forwarded-For": "203.0.113.9, 198.51.100.7"})
         assert response.status_code == 200
     client_network = services.network_hash("198.51.100.7")
@@ -29,7 +29,7 @@ def test_scans_hash_the_forwarded_client_behind_a_trusted_proxy(database_url, sh
 
 def test_forwarded_headers_are_ignored_without_trusted_proxies(client, shelf):
     for index in (22, 23):
-        client.get(shelf.unit_path(index), environ_base=PROXY,
+        client.get(shelf.unit_page(index), environ_base=PROXY,
                    headers={"X-Forwarded-For": "198.51.100.7"})
     assert _networks() == [services.network_hash("10.0.0.2")] * 2
 

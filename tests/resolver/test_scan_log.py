@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 import pytest
 import sqlalchemy as sa
 
+from tests.resolver.conftest import scan
 from traceability.extensions import db
 from traceability.resolver import scanlog
 from traceability.resolver.infra import trace_infra
@@ -23,7 +24,7 @@ def _scans() -> list[Scan]:
 
 
 def _page(client, path: str, addr: str = "10.0.0.1") -> str:
-    response = client.get(path, headers={"Accept-Language": "vi"}, environ_base={"REMOTE_ADDR": addr})
+    response = scan(client, path, headers={"Accept-Language": "vi"}, environ_base={"REMOTE_ADDR": addr})
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     response.close()  # what the WSGI server does once the body is sent

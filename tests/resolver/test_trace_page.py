@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from tests.conftest import make_test_app
 from tests.factories import login, make_region, make_user
+from tests.resolver.conftest import scan
 from traceability.batches.services import append_event
 from traceability.clock import local_today
 from traceability.extensions import db
@@ -17,7 +18,7 @@ from traceability.resolver.models import CounterfeitReport, Scan, ScanVerdict
 
 
 def _html(client, path, **kw) -> str:
-    response = client.get(path, **kw)
+    response = scan(client, path, **kw)
     assert response.status_code == 200, response.status_code
     return response.get_data(as_text=True)
 
@@ -147,7 +148,7 @@ def test_a_serial_index_beyond_32_bits_is_forged_and_logged_alike_on_both_databa
 
     serial = get_signer().make(shelf.run.subject, shelf.batch.lot, 2**31, shelf.run.key_version)
     path = f"{shelf.lot_path}/21/{serial}"
-    page = client.get(path)
+    page = scan(client, path)
     assert page.status_code == 200
     assert "Cảnh báo: mã sê-ri không hợp lệ" in page.get_data(as_text=True)
     verdict = client.get("/verify" + path)
@@ -168,11 +169,15 @@ def test_no_personal_data_is_stored_with_a_scan(client, shelf):
     assert row["network_hash"] and len(row["network_hash"]) == 16
 
 
-def test_every_resolution_is_logged(client, shelf):
-    client.get(shelf.lot_path)
+def test_every_resolution_is_logged_once(client, shelf):
+    """A scan is logged by the answer it ends at: the trace page (not the redirect to it), a
+    linkset, a link type's redirect, an unknown product's warning."""
+    scan(client, shelf.lot_path)
     client.get(shelf.lot_path + "?linkType=linkset")
+    client.get(shelf.lot_path + "?linkType=gs1:epcis")
     client.get("/01/08939900009993")
-    assert db.session.scalar(sa.select(sa.func.count(Scan.id))) == 3
+    assert db.session.scalars(sa.select(Scan.code).order_by(Scan.id)).all() == [
+        shelf.lot_path, shelf.lot_path, shelf.lot_path, "/01/08939900009993"]
 
 
 def test_report_is_stored_for_inspectors(client, shelf):
@@ -201,7 +206,7 @@ def test_report_form_needs_its_csrf_token(database_url, shelf):
     app = make_test_app(database_url, WTF_CSRF_ENABLED=True)
     client = app.test_client()
     assert client.post("/report", data={"code": shelf.lot_path, "message": "x"}).status_code == 400
-    page = client.get(shelf.lot_path).get_data(as_text=True)
+    page = client.get(shelf.lot_page).get_data(as_text=True)
     assert "/report?code=" in page and "csrf_token" not in page  # the trace page sets no cookie
     html = client.get("/report", query_string={"code": shelf.lot_path}).get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
@@ -210,17 +215,17 @@ def test_report_form_needs_its_csrf_token(database_url, shelf):
 
 
 def test_lot_page_revalidates_with_304_until_something_changes(client, shelf):
-    first = client.get(shelf.lot_path)
+    first = client.get(shelf.lot_page)
     etag = first.headers["ETag"]
     assert first.headers["Last-Modified"]
     assert "no-cache" in first.headers["Cache-Control"]
-    again = client.get(shelf.lot_path, headers={"If-None-Match": etag})
+    again = client.get(shelf.lot_page, headers={"If-None-Match": etag})
     assert again.status_code == 304
 
     shelf.cert.revoked_on = local_today()
     shelf.cert.revocation_reason = "Vi phạm"
     db.session.commit()
-    after_revocation = client.get(shelf.lot_path, headers={"If-None-Match": etag})
+    after_revocation = client.get(shelf.lot_page, headers={"If-None-Match": etag})
     assert after_revocation.status_code == 200
     assert "đã bị thu hồi" in after_revocation.get_data(as_text=True)
 
@@ -228,7 +233,7 @@ def test_lot_page_revalidates_with_304_until_something_changes(client, shelf):
     append_event(shelf.batch, {"kind": "shipping", "occurred_at": datetime.now(timezone.utc),
                                "place": "Cảng Sa Kỳ", "notes": "Xuất hàng"})
     db.session.commit()
-    after_event = client.get(shelf.lot_path, headers={"If-None-Match": etag2})
+    after_event = client.get(shelf.lot_page, headers={"If-None-Match": etag2})
     assert after_event.status_code == 200
     assert "Cảng Sa Kỳ" in after_event.get_data(as_text=True)
 
@@ -246,7 +251,7 @@ def test_the_shell_cache_never_serves_a_stale_page(client, shelf):
 
 
 def test_unit_pages_are_not_cached(client, shelf):
-    response = client.get(shelf.unit_path(10))
+    response = client.get(shelf.unit_page(10))
     assert "no-store" in response.headers["Cache-Control"]
 
 

@@ -18,10 +18,15 @@ product without a GTIN). Where: ``bizLocation`` is the producer's SGLN when it h
 inside its GS1 company prefix, else the GLN as a Digital Link ``/414/`` URI, else the
 producer's URL; ``readPoint`` is a ``geo:`` URI when the step has coordinates.
 
-``eventID`` is ``ni:///sha-256;{hex}?ver=CBV2.0`` where ``hex`` is the diary event's CHAIN
-HASH (batches.services.event_digest), not the CBV's canonical event hash: it is already
-stored, unique (it covers the previous link), and lets a reader check the export against
-the tamper-evident diary.
+``eventID`` is a UUID URN (``urn:uuid:…``, as in GS1's EPCIS 2.0 examples), name-based
+(UUID version 5) on the diary event's chain hash (batches.services.event_digest): stable
+across exports, unique (the hash covers the previous link), and any reader can recompute
+it from the hash that /api/v1/batches/<id>/chain shows. It is not the CBV 2.0 event hash
+(``ni:///sha-256;…?ver=CBV2.0``, CBV §8.9), which this export does not compute and so does
+not claim.
+
+Extension fields use the prefix ``ocop:`` for the fixed namespace ``EXTENSION_NAMESPACE``,
+the same whatever address (PUBLIC_BASE_URL) the service runs on.
 
 Corrections follow EPCIS 2.0 §7.4.1.4: the corrected event is repeated with the same
 eventID and an ``errorDeclaration`` (reason ``incorrect_data``, ``correctiveEventIDs`` = the
@@ -35,6 +40,7 @@ in the full document, which the API serves to those who may view the producer.
 """
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from datetime import date, datetime, timezone
 from decimal import Decimal
@@ -46,6 +52,9 @@ from ..models_base import utcnow
 from .models import Batch, DiaryEvent, EventKind
 
 EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
+EXTENSION_NAMESPACE = "https://ocop-trace.vn/ns/diary#"  # an identifier; nothing is fetched
+# The namespace of the events' name-based UUIDs (RFC 9562, version 5).
+EVENT_ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, EXTENSION_NAMESPACE + "event")
 MEDIA_TYPE = "application/ld+json"
 PUBLIC_PREFIX = "/epcis"
 TIME_ZONE_OFFSET = "+07:00"
@@ -78,7 +87,8 @@ EXTENSION_FIELDS = {
 
 
 def event_id(event: DiaryEvent) -> str:
-    return f"ni:///sha-256;{event.hash}?ver=CBV2.0"
+    """The event's EPCIS eventID: a UUID URN named by its chain hash."""
+    return f"urn:uuid:{uuid.uuid5(EVENT_ID_NAMESPACE, event.hash)}"
 
 
 def _time(value: datetime) -> str:
@@ -247,7 +257,7 @@ def batch_document(batch: Batch, events: list[DiaryEvent], *, base_url: str,
                                       commissioning=event.id in commissioning,
                                       media_url=media_url, public=public))
     return {
-        "@context": [EPCIS_CONTEXT, {"ocop": f"{base_url.rstrip('/')}/ns/diary#"}],
+        "@context": [EPCIS_CONTEXT, {"ocop": EXTENSION_NAMESPACE}],
         "type": "EPCISDocument",
         "schemaVersion": "2.0",
         "creationDate": _utc(now or utcnow()),

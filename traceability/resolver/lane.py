@@ -1,14 +1,15 @@
 """The trace lane: the commonest scans answered before Flask builds a request.
 
-Nearly every request a label brings is the same: an anonymous phone opening a trace page.
-Flask's request machinery around that page (a request context, URL matching, the rate
-limiter's and CSRF's before-request hooks, the session, teardown) cost as much CPU as the
-page itself. This WSGI middleware reads such a request from the WSGI environ and asks the
-trace read model (trace.page) for its page without any Flask context; the model answers from
-its cached page parts. Whatever it does not answer — a signed-in reader (who may be an
-inspector), a linkset or link type request, a syntax error, a forged or copied serial, an
-unknown product, a page part not cached yet, any error — goes on to Flask unchanged, whose
-route asks the same model.
+Nearly every request a label brings is the same: an anonymous phone opening a code's Digital
+Link URI, redirected to its default link, the trace page, which it then opens. Flask's
+request machinery around these (a request context, URL matching, the rate limiter's and
+CSRF's before-request hooks, the session, teardown) cost as much CPU as the page itself.
+This WSGI middleware reads such a request from the WSGI environ and asks the trace read
+model (trace.page) for its answer without any Flask context; the model answers the
+redirect, and pages from its cached page parts. Whatever it does not answer — a signed-in
+reader (who may be an inspector), a linkset or link type request, a syntax error, a forged
+or copied serial, an unknown product, a page part not cached yet, any error — goes on to
+Flask unchanged, whose route asks the same model.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from flask import Flask
 from ..gs1 import GS1Error, parse_path
 from . import trace
 
-PREFIXES = ("/01/", "/t/")
+PREFIXES = ("/01/", "/t/", trace.PAGE_PREFIX + "/01/", trace.PAGE_PREFIX + "/t/")
 
 
 class TraceLane:
@@ -48,7 +49,7 @@ class TraceLane:
         if cookie and any(name in cookie for name in self.cookies):
             return None
         try:
-            link = parse_path(trace.raw_path(environ), query)
+            link = parse_path(trace.code_path(trace.raw_path(environ)), query)
         except GS1Error:
             return None  # Flask's route explains the error (400)
         app = self.app

@@ -1,28 +1,32 @@
 """The trace read model: every answer to a scanned code, built in one place for both doors.
 
-The WSGI lane (lane.py) and the Flask route (views.resolve) each read the request into a
+A code has two addresses: its GS1 Digital Link URI (/01/..., /t/...), where the resolver
+answers with a 307 to its default link, a 307 to the link type asked for, or its linkset;
+and its trace page, the default link (/trace/01/..., /trace/t/...). The WSGI lane (lane.py)
+and the Flask routes (views.resolve, views.trace_page) each read the request into a
 `Reader` — the lane from the WSGI environ alone, Flask adding what only it knows (who is
-signed in, link types, linkset negotiation) — and call `page()`. It reads the code with one
-head query, verifies the serial, counts the unit's scans, builds the page from the
-templates and logs the scan, and returns a `Page` (status, headers, body, the scan log to
-write once it is sent). Without `render` (the lane: no request context to render templates
-in) it answers only from cached page parts and returns None for anything else, which then
-reaches Flask and this same function with `render`.
+signed in, link types, linkset negotiation) — and call `page()`. For a page it reads the
+code with one head query, verifies the serial, counts the unit's scans, builds the page
+from the templates and logs the scan, and returns a `Page` (status, headers, body, the
+scan log to write once it is sent). Without `render` (the lane: no request context to
+render templates in) it answers only from cached page parts, and the redirect to the
+default link, and returns None for anything else, which then reaches Flask and this same
+function with `render`.
 """
 from __future__ import annotations
 
 import hashlib
 import re
 from collections import namedtuple
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from operator import itemgetter
 from types import SimpleNamespace
 from typing import Any, Callable, NamedTuple
-from urllib.parse import quote, quote_plus, urlencode
+from urllib.parse import quote, quote_plus, unquote
 
 import sqlalchemy as sa
-from flask import Flask, Response, redirect, render_template
+from flask import Flask, Response, render_template
 from markupsafe import Markup, escape
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.http import HTTP_STATUS_CODES, http_date, parse_etags, quote_etag
@@ -376,6 +380,8 @@ class Reader:
     """A trace request as the read model needs it."""
     link: DigitalLink
     canonical: str                     # the code's canonical path
+    trace_page: bool                   # the trace page's address, not the Digital Link URI
+    query: str                         # the query string as sent, without linkType
     locale: str
     network: str | None                # keyed hash of the client's network (services.network_hash)
     user_agent: str | None
@@ -384,21 +390,42 @@ class Reader:
     inspector: Any = None              # a signed-in inspector, officer or admin
     link_type: str = ""                # ?linkType=
     wants_linkset: bool = False
-    query: list[tuple[str, str]] = field(default_factory=list)  # the rest, for redirects
 
     @property
     def other_link_type(self) -> str | None:
-        """The short name of the link type asked for, unless none or the default link (the
-        trace page, served in place) is."""
+        """The short name of the link type asked for, unless none or the default link is."""
         short = self.link_type.removeprefix("gs1:").removeprefix(links.VOC)
         return None if not self.link_type or short == "defaultLink" else short
 
     @classmethod
     def from_environ(cls, environ: dict[str, Any], link: DigitalLink, app: Flask,
                      **flask_only: Any) -> Reader:
-        return cls(link, canonical_path(link), locale_from_environ(environ, app.config),
+        return cls(link, canonical_path(link), raw_path(environ).startswith(PAGE_PREFIX + "/"),
+                   passed_on_query(environ.get("QUERY_STRING", "")),
+                   locale_from_environ(environ, app.config),
                    network_hash(environ.get("REMOTE_ADDR"), app), environ.get("HTTP_USER_AGENT"),
                    environ.get("HTTP_IF_NONE_MATCH"), **flask_only)
+
+
+PAGE_PREFIX = links.PAGE_PREFIX
+# Printable ASCII but what may not stand in a URI as it is: kept as sent, escapes included.
+_QUERY_SAFE = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in '"<>\\^`{|}')
+
+
+def passed_on_query(query: str) -> str:
+    """The query string a redirect passes on (GS1-Conformant Resolver 1.2, 2.12): as it came,
+    repeated keys, order, separators and escapes included, less its linkType parameters.
+    (WSGI gives it as latin-1 text: bytes that may not stand in a URI are percent-encoded.)"""
+    if "linkType" in query or "%" in query:
+        kept = [part for part in re.split(r"(?<=[&;])", query)
+                if unquote(part.partition("=")[0].rstrip("&;")) != "linkType"]
+        query = "".join(kept).rstrip("&;")
+    return quote(query, safe=_QUERY_SAFE, encoding="latin-1")
+
+
+def code_path(path: str) -> str:
+    """A code's path from its Digital Link URI's or its trace page's request path."""
+    return path.removeprefix(PAGE_PREFIX) if path.startswith(PAGE_PREFIX + "/") else path
 
 
 def raw_path(environ: dict[str, Any]) -> str:
@@ -444,16 +471,24 @@ class Page:
 
 CORS_HEADERS = (("Access-Control-Allow-Origin", "*"),
                 ("Access-Control-Expose-Headers", "Link, ETag, Location"))
+# A CORS preflight's answer (OPTIONS): what a script on another site may send.
+PREFLIGHT_HEADERS = (("Access-Control-Allow-Origin", "*"),
+                     ("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS"),
+                     ("Access-Control-Allow-Headers",
+                      "Accept, Accept-Language, If-None-Match, If-Modified-Since"),
+                     ("Access-Control-Max-Age", "86400"),
+                     ("Allow", "GET, HEAD, OPTIONS"))
 VARY = ("Vary", "Accept, Accept-Language, Cookie")
-LINKSET_CONTEXT = ('<https://ref.gs1.org/standards/resolver/linkset-context>; '
+LINKSET_CONTEXT = (f'<{links.LINKSET_CONTEXT_URL}>; '
                    'rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"')
 
 
-def common_headers(app: Flask, path: str) -> list[tuple[str, str]]:
-    """What every resolver answer carries: CORS, its linkset's Link, and Vary."""
-    link = (f'<{app.config["PUBLIC_BASE_URL"]}{path}?linkType=linkset>; rel="linkset"; '
-            'type="application/linkset+json"')
-    return [*CORS_HEADERS, ("Link", link), VARY]
+def common_headers(app: Flask, path: str, *links: str) -> list[tuple[str, str]]:
+    """What every resolver answer carries: CORS, Vary and one Link header holding the link
+    to the code's linkset and any further `links` (RFC 8288: one field, comma-separated)."""
+    linkset = (f'<{app.config["PUBLIC_BASE_URL"]}{path}?linkType=linkset>; rel="linkset"; '
+               'type="application/linkset+json"')
+    return [*CORS_HEADERS, ("Link", ", ".join((*links, linkset))), VARY]
 
 
 def report_url(code: str) -> str:
@@ -461,22 +496,17 @@ def report_url(code: str) -> str:
 
 
 def page(app: Flask, reader: Reader, *, render: bool) -> Page | None:
-    """The answer to a GET or HEAD of a code (see the module's docstring)."""
+    """The answer to a GET or HEAD of a code's Digital Link URI or of its trace page (see
+    the module's docstring)."""
     infra = trace_infra(app)
+    if not reader.trace_page:
+        return _resolve(app, infra, reader, render)
     link = reader.link
-    if render:
-        res = _read_once_more(app, infra, link, reader.network)
-    else:
-        try:
-            res = read(app, infra, link, reader.network)
-        except infra.driver_error:
-            infra.drop_connection()
-            return None  # Flask's door reads again through a fresh connection
-    if res.head is None or reader.wants_linkset \
-            or reader.other_link_type is not None:
-        if not render:
-            return None
-        return _other_page(app, infra, reader, res)
+    res = _read(app, infra, link, reader.network, render)
+    if res is None:
+        return None
+    if res.head is None:
+        return _unknown(app, infra, reader, res) if render else None
 
     inspector = reader.inspector
     if inspector is not None:
@@ -538,9 +568,10 @@ def _key(*parts: Any) -> str:
 
 
 def _finish(app: Flask, infra: TraceInfra, reader: Reader, res: Resolution | None, status: int,
-            headers: list[tuple[str, str]], body: bytes) -> Page:
-    """The page with the headers every answer carries; the scan logged unless `res` is None."""
-    headers += common_headers(app, reader.canonical)
+            headers: list[tuple[str, str]], body: bytes, *links: str) -> Page:
+    """The page with the headers every answer carries (`links` join the Link header); the
+    scan logged unless `res` is None."""
+    headers += common_headers(app, reader.canonical, *links)
     if res is not None:
         write_scan(infra, reader, res)
     return Page(status, headers, body, infra.scan_log)
@@ -559,29 +590,70 @@ def write_scan(infra: TraceInfra, reader: Reader, res: Resolution) -> None:
         "device": device_class(reader.user_agent)})
 
 
-def _other_page(app: Flask, infra: TraceInfra, reader: Reader, res: Resolution) -> Page:
-    """An unknown product's warning, a linkset, or a link type's redirect."""
-    code = reader.canonical
+def _read(app: Flask, infra: TraceInfra, link: DigitalLink, mine: str | None,
+          render: bool) -> Resolution | None:
+    """read(); where it fails without `render` (the lane), None: Flask's door reads again
+    through a fresh connection."""
+    if render:
+        return _read_once_more(app, infra, link, mine)
+    try:
+        return read(app, infra, link, mine)
+    except infra.driver_error:
+        infra.drop_connection()
+        return None
+
+
+def _resolve(app: Flask, infra: TraceInfra, reader: Reader, render: bool) -> Page | None:
+    """The Digital Link URI's answer (GS1-Conformant Resolver 1.2): its linkset, a 307 to the
+    link type asked for, or else a 307 to its default link (2.6.1: the resolver SHALL
+    redirect to the default link), the query string passed on (2.12). The default link's
+    redirect reads only whether the product exists (else 404, 2.4.1), not the unit's serial,
+    and logs no scan: the page it leads to does."""
+    if reader.wants_linkset or reader.other_link_type is not None:
+        if not render:
+            return None
+        res = _read_once_more(app, infra, reader.link, reader.network)
+        return _unknown(app, infra, reader, res) if res.head is None \
+            else _other_page(app, infra, reader, res)
+    res = _read(app, infra, replace(reader.link, lot=None, serial=None), reader.network, render)
+    if res is None:
+        return None
     if res.head is None:
-        html = render_template("resolver/unknown.html", link=reader.link, code=code, form=None)
-        return _finish(app, infra, reader, res, *_html(404, html))
+        return _unknown(app, infra, reader, res) if render else None
+    href = links.default_link(app.config["PUBLIC_BASE_URL"], reader.link)
+    return _finish(app, infra, reader, None, *_redirect(href, reader.query))
+
+
+def _redirect(href: str, query: str) -> tuple[int, list[tuple[str, str]], bytes]:
+    if query:
+        href += ("&" if "?" in href else "?") + query
+    # An empty body, typed as Flask types every response, so that both doors send the same.
+    return 307, [("Location", href), ("Content-Type", "text/html; charset=utf-8"),
+                 ("Content-Length", "0")], b""
+
+
+def _unknown(app: Flask, infra: TraceInfra, reader: Reader, res: Resolution) -> Page:
+    """No product has this code: a warning with a report form (404)."""
+    html = render_template("resolver/unknown.html", link=reader.link, code=reader.canonical,
+                           form=None)
+    return _finish(app, infra, reader, res, *_html(404, html))
+
+
+def _other_page(app: Flask, infra: TraceInfra, reader: Reader, res: Resolution) -> Page:
+    """A linkset, or a link type's redirect."""
     load(res)
     base = app.config["PUBLIC_BASE_URL"]
     if reader.wants_linkset:
-        body = app.json.response(links.linkset(base, res)).get_data()
+        body = app.json.response(links.linkset(base, res, reader.locale)).get_data()
         headers = [("Content-Type", "application/linkset+json"),
-                   ("Content-Length", str(len(body))), ("Link", LINKSET_CONTEXT)]
-        return _finish(app, infra, reader, res, 200, headers, body)
+                   ("Content-Length", str(len(body)))]
+        return _finish(app, infra, reader, res, 200, headers, body, LINKSET_CONTEXT)
     target = links.by_type(base, res).get(reader.other_link_type)
     if target is None:
-        html = render_template("resolver/no_link.html", link_type=reader.link_type, code=code)
+        html = render_template("resolver/no_link.html", link_type=reader.link_type,
+                               code=reader.canonical)
         return _finish(app, infra, reader, None, *_html(404, html))
-    href = target["href"]
-    if reader.query:
-        href += ("&" if "?" in href else "?") + urlencode(reader.query)
-    response = redirect(href, 307)
-    return _finish(app, infra, reader, res, 307, response.headers.to_wsgi_list(),
-                   response.get_data())
+    return _finish(app, infra, reader, res, *_redirect(target["href"], reader.query))
 
 
 def _html(status: int, html: str) -> tuple[int, list[tuple[str, str]], bytes]:

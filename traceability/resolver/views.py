@@ -1,9 +1,9 @@
 """The public GS1 Digital Link resolver's routes: trace pages, verification, reports.
 
-The default link is served in place (200, no redirect): a consumer's phone on 3G saves a
-full round trip, and GS1-Conformant Resolver 1.2 allows the resolver to answer the default
-response itself. Every other link type is a 307 redirect to its href. What a code's answer
-is, is decided by the trace read model (trace.py); the route only reads the request.
+A code's Digital Link URI redirects (307) to its default link, its trace page under /trace
+(GS1-Conformant Resolver 1.2, 2.6.1: the resolver SHALL redirect to the default link), or
+to the link type asked for. What a code's answer is, is decided by the trace read model
+(trace.py); the routes only read the request.
 """
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ from ..extensions import db, limiter
 from ..gs1 import GS1Error, canonical_path, parse_path
 from . import services, trace
 from .infra import trace_infra
-from .links import LINK_TYPES, VOC
+from .links import LINKSET_CONTEXT_URL, PAGE_PREFIX, VOC
 
 blp = Blueprint("resolver", __name__)
 
@@ -82,15 +82,11 @@ def _inspector() -> Any | None:
     return current_user._get_current_object()
 
 
-def _reader(link: Any) -> trace.Reader:
+def _reader(link: Any, **flask_only: Any) -> trace.Reader:
     """The request as the trace read model reads it: what the lane reads from the environ,
     and what only Flask knows."""
-    args = request.args
-    return trace.Reader.from_environ(
-        request.environ, link, current_app._get_current_object(), inspector=_inspector(),
-        link_type=args["linkType"] if "linkType" in args else "",
-        wants_linkset=_wants_linkset(),
-        query=[(k, v) for k, v in args.items(multi=True) if k != "linkType"])
+    return trace.Reader.from_environ(request.environ, link, current_app._get_current_object(),
+                                     **flask_only)
 
 
 def _finish(response: Response, path: str) -> Response:
@@ -101,6 +97,14 @@ def _finish(response: Response, path: str) -> Response:
     if scans.due():  # written once this response is out, by this thread (see scanlog.py)
         response.call_on_close(scans.flush_if_due)
     return response
+
+
+def _preflight(path: str | None) -> Response:
+    """The answer to a CORS preflight (OPTIONS) on a resolver address; on a code's address it
+    carries the code's Link header too."""
+    response = make_response("", 204)
+    response.headers.extend(trace.PREFLIGHT_HEADERS)
+    return response if path is None else _finish(response, path)
 
 
 def _syntax_error(exc: GS1Error, path: str) -> Response:
@@ -125,26 +129,43 @@ def _report_form(code: str) -> ReportForm:
 @blp.route("/t/<path:rest>", methods=["GET", "HEAD", "OPTIONS"])
 @limiter.exempt
 def resolve(rest: str) -> Response:
+    """A code's Digital Link URI: a 307 to its default link (the trace page), to the link
+    type asked for, or its linkset."""
     path = _raw_path()
     if request.method == "OPTIONS":
-        response = make_response("", 204)
-        response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
-        response.headers["Access-Control-Allow-Headers"] = "Accept, Accept-Language"
-        response.headers["Allow"] = "GET, HEAD, OPTIONS"
-        return _finish(response, path)
+        return _preflight(path)
     try:
         link = parse_path(path, request.query_string.decode("latin-1"))
     except GS1Error as exc:
         return _syntax_error(exc, path)
-    return trace.page(current_app._get_current_object(), _reader(link), render=True).response()
+    args = request.args
+    reader = _reader(link, link_type=args["linkType"] if "linkType" in args else "",
+                     wants_linkset=_wants_linkset())
+    return trace.page(current_app._get_current_object(), reader, render=True).response()
 
 
-@blp.get("/verify/01/<path:rest>")
-@blp.get("/verify/t/<path:rest>")
+@blp.get(PAGE_PREFIX + "/01/<path:rest>")
+@blp.get(PAGE_PREFIX + "/t/<path:rest>")
+@limiter.exempt
+def trace_page(rest: str) -> Response:
+    """A code's trace page, its default link: what the product, its lot and its unit are."""
+    path = trace.code_path(_raw_path())
+    try:
+        link = parse_path(path, request.query_string.decode("latin-1"))
+    except GS1Error as exc:
+        return _syntax_error(exc, path)
+    reader = _reader(link, inspector=_inspector())
+    return trace.page(current_app._get_current_object(), reader, render=True).response()
+
+
+@blp.route("/verify/01/<path:rest>", methods=["GET", "HEAD", "OPTIONS"])
+@blp.route("/verify/t/<path:rest>", methods=["GET", "HEAD", "OPTIONS"])
 @limiter.limit("60/minute")
 def verify(rest: str) -> Response:
     """gs1:verificationService: a JSON verdict for apps and inspectors; no scan is logged."""
     path = _raw_path().removeprefix("/verify")
+    if request.method == "OPTIONS":
+        return _preflight(None)
     try:
         link = parse_path(path, "")
     except GS1Error as exc:
@@ -167,12 +188,14 @@ def verify(rest: str) -> Response:
     return _finish(response, canonical_path(link))
 
 
-@blp.get("/epcis/01/<path:rest>")
-@blp.get("/epcis/t/<path:rest>")
+@blp.route("/epcis/01/<path:rest>", methods=["GET", "HEAD", "OPTIONS"])
+@blp.route("/epcis/t/<path:rest>", methods=["GET", "HEAD", "OPTIONS"])
 def epcis(rest: str) -> Response:
     """gs1:epcis: the lot's public EPCIS 2.0 document, at its Digital Link path under /epcis,
     with only what the trace page shows (the API serves the whole diary to those who may)."""
     path = _raw_path().removeprefix("/epcis")
+    if request.method == "OPTIONS":
+        return _preflight(None)
     try:
         link = parse_path(path, "")
     except GS1Error as exc:
@@ -222,19 +245,21 @@ def report() -> Response:
     return make_response(render_template("resolver/report_done.html", ok=True, form=form, code=code))
 
 
-@blp.get("/.well-known/gs1resolver")
+@blp.route("/.well-known/gs1resolver", methods=["GET", "HEAD", "OPTIONS"])
 def well_known() -> Response:
+    """The resolver description file (GS1-Conformant Resolver 1.2, section 3), with only the
+    properties of its JSON schema."""
+    if request.method == "OPTIONS":
+        return _preflight(None)
     body = {
         "name": "OCOP Trace",
         "resolverRoot": current_app.config["PUBLIC_BASE_URL"],
-        "supportedPrimaryKeys": ["gtin"],
-        "supportedLinkType": [{"namespace": VOC, "prefix": "gs1:", "profile": VOC + t}
-                              for t in LINK_TYPES],
+        "supportedPrimaryKeys": ["01"],  # by AI; /t/ trace codes are this service's own
+        "supportedLinkType": [{"namespace": VOC, "prefix": "gs1:"}],
         "linkTypeDefaultCanBeLinkset": False,
-        "supportedContextValuesEnumerated": [],
-        "validatedDigitalLinkSyntax": "uncompressed",
-        "contact": {"organizationName": "OCOP Trace"},
+        "jsonLdContextLocation": LINKSET_CONTEXT_URL,
+        "contact": {"fn": "OCOP Trace"},
     }
     response = make_response(jsonify(body))
-    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers.extend(trace.CORS_HEADERS)
     return response
