@@ -222,6 +222,14 @@ def page(context: BrowserContext) -> Page:
     return context.new_page()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Everything here carries the `browser` mark: `pytest -m browser` runs the walks alone."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.browser)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     """After a walk that passed, fail it for any page wider than the phone, any request that
