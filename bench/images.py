@@ -18,6 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from PIL import Image, ImageDraw  # noqa: E402
+from quick import QUICK  # noqa: E402
 
 
 def _picture(size: tuple[int, int]) -> Image.Image:
@@ -31,25 +32,35 @@ def _picture(size: tuple[int, int]) -> Image.Image:
     return image
 
 
+# (name, width, height, format, mode, save options); under BENCH_QUICK one JPEG, one PNG and
+# one WebP, shrunk eightfold in each direction.
+FILES: list[tuple[str, int, int, str, str, dict]] = [
+    ("png", 7745, 7745, "PNG", "RGB", {"optimize": False}),
+    ("png-rgba", 7745, 7745, "PNG", "RGBA", {}),
+    ("jpeg", 7745, 7745, "JPEG", "RGB", {"quality": 85}),
+    ("jpeg", 8160, 6120, "JPEG", "RGB", {"quality": 85}),
+    ("jpeg-progressive", 8160, 6120, "JPEG", "RGB", {"quality": 85, "progressive": True}),
+    ("png", 4000, 3000, "PNG", "RGB", {}),
+    # The largest PNG (16 MP) and WebP (10 MP) accepted, with an alpha channel.
+    ("png-rgba", 4896, 3264, "PNG", "RGBA", {}),
+    ("webp-rgba", 4896, 3264, "WEBP", "RGBA", {"quality": 80}),
+    ("webp-rgba", 3870, 2580, "WEBP", "RGBA", {"quality": 80}),
+]
+
+
 def make_files(folder: str) -> dict[str, str]:
-    files = {
-        "png-7745x7745": (_picture((7745, 7745)), "PNG", {"optimize": False}),
-        "png-rgba-7745x7745": (_picture((7745, 7745)).convert("RGBA"), "PNG", {}),
-        "jpeg-7745x7745": (_picture((7745, 7745)), "JPEG", {"quality": 85}),
-        "jpeg-8160x6120": (_picture((8160, 6120)), "JPEG", {"quality": 85}),
-        "jpeg-progressive-8160x6120": (_picture((8160, 6120)), "JPEG",
-                                       {"quality": 85, "progressive": True}),
-        "png-4000x3000": (_picture((4000, 3000)), "PNG", {}),
-        # The largest PNG (16 MP) and WebP (10 MP) accepted, with an alpha channel.
-        "png-rgba-4896x3264": (_picture((4896, 3264)).convert("RGBA"), "PNG", {}),
-        "webp-rgba-4896x3264": (_picture((4896, 3264)).convert("RGBA"), "WEBP", {"quality": 80}),
-        "webp-rgba-3870x2580": (_picture((3870, 2580)).convert("RGBA"), "WEBP", {"quality": 80}),
-    }
+    files = [FILES[3], FILES[6], FILES[8]] if QUICK else FILES
+    if QUICK:
+        print(f"BENCH_QUICK: {len(files)} small files instead of {len(FILES)} large ones;"
+              " the figures mean nothing", flush=True)
     paths = {}
-    for name, (image, fmt, options) in files.items():
+    for kind, width, height, fmt, mode, options in files:
+        if QUICK:
+            width, height = width // 8, height // 8
+        name = f"{kind}-{width}x{height}"
         path = os.path.join(folder, f"{name}.{fmt.lower()}")
         if not os.path.exists(path):
-            image.save(path, fmt, **options)
+            _picture((width, height)).convert(mode).save(path, fmt, **options)
         paths[name] = path
     return paths
 
@@ -111,8 +122,9 @@ def main() -> None:
     args = parser.parse_args()
     folder = args.keep or tempfile.mkdtemp(prefix="bench-images-")
     os.makedirs(folder, exist_ok=True)
+    paths = make_files(folder)
     print(f"{'file':28} {'bytes':>10} {'seconds':>8} {'base MB':>8} {'peak MB':>8}  outcome")
-    for name, path in make_files(folder).items():
+    for name, path in paths.items():
         elapsed, base, peak, outcome, size = measure(path)
         print(f"{name:28} {size:>10} {elapsed:>8.2f} {base / 1024:>8.0f} {peak / 1024:>8.0f}  {outcome}")
 

@@ -20,6 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import segno
+from quick import scaled
 
 from traceability.render.labels import Label, render_label_pdf
 
@@ -39,8 +40,10 @@ def serial(index: int) -> str:
 def unit_labels(count: int) -> Iterator[Label]:
     for index in range(1, count + 1):
         unit = serial(index)
+        # Printed with its GTIN, as every run of a product with a GTIN is: an EAN-13 beside
+        # each QR on this stock.
         yield Label(url=f"{HOST}/01/{GTIN14}/10/{LOT}/21/{unit}", product_name=PRODUCT,
-                    lot=LOT, serial=unit, stars=4)
+                    lot=LOT, serial=unit, stars=4, gtin=GTIN14)
 
 
 def time_pdf(count: int, preset: str, workers: int | None) -> tuple[float, int]:
@@ -137,9 +140,10 @@ def main() -> None:
     args = parser.parse_args()
 
     if args.memory:
-        measure_memory(args.memory, args.preset, args.workers)
+        measure_memory(scaled(args.memory, 200, "labels"), args.preset, args.workers)
         return
 
+    args.count = scaled(args.count, 100, "labels")
     pdf_seconds, size = time_pdf(args.count, args.preset, args.workers)
     print(f"PDF ({args.preset}): {args.count} labels in {pdf_seconds:.2f} s, "
           f"{args.count / pdf_seconds:,.0f} labels/s, {size / 1e6:.1f} MB")

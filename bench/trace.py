@@ -30,8 +30,11 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 import uuid
 from pathlib import Path
+
+from quick import QUICK, scaled  # bench/quick.py, beside this script
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -58,7 +61,10 @@ def need_wrk() -> str:
     if wrk:
         return wrk
     print("wrk not found; installing the Debian package", file=sys.stderr)
-    subprocess.run(["apt-get", "install", "-y", "wrk"], check=True, capture_output=True)
+    installed = subprocess.run(["apt-get", "install", "-y", "wrk"], capture_output=True)
+    if installed.returncode != 0:  # a machine whose package lists were never fetched
+        subprocess.run(["apt-get", "update"], check=True, capture_output=True)
+        subprocess.run(["apt-get", "install", "-y", "wrk"], check=True, capture_output=True)
     wrk = shutil.which("wrk")
     if not wrk:
         sys.exit("wrk is needed: apt-get install wrk")
@@ -84,7 +90,7 @@ with app.app_context():
     # Consumers scan a unit a few times in its life: a pool of 30,000 units keeps the
     # benchmark's scans per unit near that, under the copy-flag threshold.
     for batch in db.session.scalars(sa.select(Batch)).all():
-        issue_label_run(batch, level=LabelLevel.UNIT, count=2000)
+        issue_label_run(batch, level=LabelLevel.UNIT, count=%(extra_units)d)
     db.session.commit()
     runs = db.session.scalars(sa.select(LabelRun).where(LabelRun.level == LabelLevel.UNIT)).all()
     for run in runs:
@@ -96,7 +102,8 @@ with app.app_context():
 def prepare(env: dict[str, str], workdir: Path) -> Path:
     flask(env, "db", "upgrade", "heads")
     flask(env, "demo-load")
-    out = subprocess.run([sys.executable, "-c", URLS_SCRIPT], cwd=ROOT, env=env, check=True,
+    script = URLS_SCRIPT % {"extra_units": scaled(2000, 20, "more units per batch")}
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, check=True,
                          capture_output=True, text=True).stdout
     paths = ["/trace" + line for line in out.splitlines() if line.startswith("/01/")]
     assert len(paths) >= 1000, len(paths)
@@ -117,6 +124,21 @@ def parse_wrk(output: str) -> dict[str, float]:
     p99 = ms(re.search(r"\s99%\s+(\S+)", output).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     return {"rps": rps, "p50": p50, "p99": p99, "non2xx": int(errors.group(1)) if errors else 0}
+
+
+def wait_until_answering(server: subprocess.Popen, url: str, seconds: float = 60) -> None:
+    """Until a worker answers, not only until the socket listens: on a busy machine a worker
+    takes seconds to import the app, and a load started before that measures nothing."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            sys.exit(f"gunicorn exited with code {server.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.1)
+    sys.exit(f"gunicorn did not answer {url} within {seconds:.0f} s")
 
 
 def run_wrk(wrk: str, url: str, duration: int, connections: int, lua: Path | None = None) -> dict:
@@ -143,15 +165,11 @@ def bench_database(name: str, database_url: str, args: argparse.Namespace, wrk: 
         [str(VENV_BIN / "gunicorn"), "--config", str(empty_config), "--workers", "2",
          "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env)
     try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
         base = f"http://127.0.0.1:{port}"
-        run_wrk(wrk, base + "/livez", 2, args.connections)            # warm-up
-        run_wrk(wrk, base + "/", 2, args.connections, lua)
+        wait_until_answering(server, base + "/livez")
+        if not QUICK:  # a quick run measures nothing: no warm-up either
+            run_wrk(wrk, base + "/livez", 2, args.connections)
+            run_wrk(wrk, base + "/", 2, args.connections, lua)
         rounds = []
         for number in range(1, args.rounds + 1):
             constant = run_wrk(wrk, base + "/livez", args.duration, args.connections)
@@ -181,6 +199,8 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--only", choices=("sqlite", "postgresql"))
     args = parser.parse_args()
+    args.duration = scaled(args.duration, 1, "s per load")
+    args.rounds = scaled(args.rounds, 1, "round(s)")
     wrk = need_wrk()
     ratios: dict[str, float] = {}
     if args.only in (None, "sqlite"):

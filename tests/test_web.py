@@ -31,6 +31,7 @@ PAGES = {
     "/officer/imports": {"admin", "officer"},
     "/inspector/": {"admin", "officer", "inspector"},
     "/inspector/products": {"admin", "officer", "inspector"},
+    "/inspector/verify": {"admin", "officer", "inspector"},
     "/officer/handovers": {"admin", "officer"},  # signed in by the guard, the role by the service
 }
 

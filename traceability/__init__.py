@@ -179,6 +179,7 @@ def _register_blueprints(app: Flask) -> None:
     from .oversight import api as oversight_api
     from .oversight import views as oversight_views
     from .registry import api as registry_api
+    from .registry import views as registry_views
     from .resolver import views as resolver_views
     from .views import blp as site
 
@@ -186,7 +187,7 @@ def _register_blueprints(app: Flask) -> None:
         # The API authenticates with bearer tokens, not cookies: CSRF does not apply.
         csrf.exempt(module.blp)
         api.register_blueprint(module.blp)
-    for module in (accounts_views, batches_views, resolver_views, oversight_views):
+    for module in (accounts_views, batches_views, registry_views, resolver_views, oversight_views):
         app.register_blueprint(module.blp)
     app.register_blueprint(site)
 

@@ -1,7 +1,10 @@
 """Command-line tools: demo data and sample codes for testers."""
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
+from typing import Any
 
 import click
 import sqlalchemy as sa
@@ -34,6 +37,35 @@ def register_cli(app: Flask) -> None:
         """Print one JSON line per test case with the public URL of a demo label."""
         for case, url in sample_urls():
             click.echo(json.dumps({"case": case, "url": url}, ensure_ascii=False))
+
+    _database_failures_in_one_line(app.cli)
+
+
+def _database_failures_in_one_line(group: click.Group) -> None:
+    """Every command of the app (its blueprints' included) ends with one line naming the
+    database when that database is missing, not migrated or unreachable, not a traceback."""
+    for command in group.commands.values():
+        if isinstance(command, click.Group):
+            _database_failures_in_one_line(command)
+        elif command.callback is not None and not hasattr(command.callback, "database_failures"):
+            command.callback = _database_failure_as_message(command.callback)
+
+
+def _database_failure_as_message(callback: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(callback)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return callback(*args, **kwargs)
+        except (sa.exc.OperationalError, sa.exc.ProgrammingError) as exc:
+            url = db.engine.url.render_as_string(hide_password=True)
+            reason = (str(exc.orig) or type(exc.orig).__name__).strip().splitlines()[0]
+            raise click.ClickException(
+                f"the database {url} cannot be used ({reason}); is it reachable, and migrated"
+                " (`flask --app traceability db upgrade`)?") from None
+
+    # Groups shared by every app made in one process (the tests make many) are wrapped once.
+    run.database_failures = True  # type: ignore[attr-defined]
+    return run
 
 
 def sample_urls() -> list[tuple[str, str]]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import click
+
 # Values that only development and the tests may fall back to. In production a missing
 # secret is a start-up error, never a silent default (see check_secrets).
 _DEV_SECRET_KEY = "dev-only-not-secret"
@@ -17,8 +19,9 @@ MIN_SECRET_KEY_DISTINCT = 12
 KNOWN_SECRET_KEYS = frozenset({_DEV_SECRET_KEY, "changeme", "change-me", "secret", "dev", "x"})
 
 
-class ConfigError(RuntimeError):
-    """A setting is missing or malformed; start-up stops with this message."""
+class ConfigError(click.ClickException):
+    """A setting is missing or malformed; start-up stops with this message. A ClickException,
+    so that the `flask` command prints it as one line ("Error: ...") instead of a traceback."""
 
 
 def _bool(value: str | None, default: bool = False) -> bool:
@@ -122,7 +125,7 @@ def check_secrets(config: dict) -> None:
         raise ConfigError(
             "Missing required setting(s): " + ", ".join(missing)
             + ". Set them in the environment (see README.md, 'Configuration'),"
-            " or set APP_ENV=development for a local run."
+            " or set APP_ENV=development for a local run (`make run` does, in .flaskenv)."
         )
     secret = config["SECRET_KEY"]
     if secret in KNOWN_SECRET_KEYS or len(secret) < MIN_SECRET_KEY_CHARS \

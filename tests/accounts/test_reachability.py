@@ -36,16 +36,19 @@ TASKS = {
         "accounts.tokens", "accounts.account",
     },
     "consultant": {
-        "batches.dashboard", "batches.product_detail", "batches.batch_detail", "batches.labels",
+        "setup.producer_list", "setup.new_producer", "setup.producer", "setup.edit_producer",
+        "setup.new_product", "setup.product", "batches.dashboard", "batches.product_detail", "batches.batch_detail", "batches.labels",
         "batches.new_batch", "accounts.handover", "accounts.tokens",
     },
     "officer": {
+        "setup.producer_list", "setup.new_producer", "setup.producer", "oversight.producer",
         "oversight.dashboard", "oversight.follow_up", "oversight.products", "oversight.product",
         "oversight.notices", "oversight.proposals", "oversight.report_form", "oversight.import_upload",
         "oversight.inspector_home", "accounts.officer_handovers", "accounts.tokens",
     },
     "inspector": {
         "oversight.inspector_home", "oversight.inspector_products", "oversight.new_inspection",
+        "oversight.verify_label",
         "accounts.tokens",
     },
 }

@@ -13,7 +13,7 @@ from traceability.extensions import db
 
 PASSWORD = "mat-khau-dai-du-1"
 
-HOMES = {"producer": "/producer/", "consultant": "/producer/", "officer": "/officer/",
+HOMES = {"producer": "/producer/", "consultant": "/setup/producers", "officer": "/officer/",
          "admin": "/officer/", "inspector": "/inspector/"}
 
 

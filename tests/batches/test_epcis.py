@@ -162,7 +162,7 @@ def test_each_step_maps_to_its_event_type_and_business_step(client, farm):
 
 
 def test_lot_is_a_digital_link_class_and_location_an_sgln(client):
-    producer = make_producer(gs1_company_prefix="8930000123", gln="8930000123007")
+    producer = make_producer(gs1_company_prefix="8930000123", gln="8930000123008")
     product = make_product(producer, gtin="8930000123015")
     batch = make_batch(product, lot="A/1")
     append_event(batch, {"kind": "harvest", "occurred_at": utcnow()})

@@ -92,3 +92,45 @@ def test_a_gs1_prefix_or_gln_belongs_to_one_producer_only(field, value):
     with pytest.raises(Conflict) as err:
         update_producer(make_user("admin"), other, {field: value})
     assert list(err.value.errors) == [field]
+
+
+def test_a_gln_needs_its_check_digit_and_a_prefix_its_893_on_both_doors(client):
+    from tests.factories import make_token, make_user
+
+    with pytest.raises(ValidationFailed) as err:
+        make_producer(gln="8939912000017")
+    assert err.value.errors == {"gln": ["Số kiểm tra của GLN không đúng (phải là 8)."]}
+    with pytest.raises(ValidationFailed) as err:
+        make_producer(gs1_company_prefix="893991234567")
+    assert list(err.value.errors) == ["gs1_company_prefix"]
+    assert make_producer(gln="8939912000018").gln == "8939912000018"
+
+    region = make_region()
+    token = make_token(make_user("admin"))
+    db.session.commit()
+    answer = client.post("/api/v1/producers", headers={"Authorization": f"Bearer {token}"}, json={
+        "name": "HTX Một", "kind": "cooperative", "address": "Thôn Một, xã A",
+        "region_id": region.id, "gln": "8939912000017"})
+    assert answer.status_code == 422
+    assert answer.get_json()["errors"] == {"gln": ["Số kiểm tra của GLN không đúng (phải là 8)."]}
+
+
+def test_only_officers_and_admins_move_a_producer_and_officers_only_inside_their_regions():
+    from tests.factories import make_user
+    from traceability.errors import Forbidden
+    from traceability.registry.services import update_producer
+
+    home, elsewhere = make_region(), make_region()
+    producer = make_producer(home)
+    consultant = make_user("consultant", producer=producer)
+    with pytest.raises(Forbidden) as err:
+        update_producer(consultant, producer, {"region_id": elsewhere.id})
+    assert list(err.value.errors) == ["region_id"]
+    update_producer(consultant, producer, {"region_id": home.id, "name": "HTX Đổi Tên"})
+    assert (producer.region_id, producer.name) == (home.id, "HTX Đổi Tên")
+
+    officer = make_user("officer", regions=[home])
+    with pytest.raises(Forbidden):
+        update_producer(officer, producer, {"region_id": elsewhere.id})
+    update_producer(make_user("admin"), producer, {"region_id": elsewhere.id})
+    assert producer.region_id == elsewhere.id

@@ -8,6 +8,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app
 
+from ..config import ConfigError
 from ..extensions import db
 from ..models_base import utcnow
 from ..registry.models import Producer, Region
@@ -33,7 +34,7 @@ def demo_password() -> str:
         return password
     if current_app.config.get("APP_ENV") in ("development", "test"):
         return DEV_DEMO_PASSWORD
-    raise RuntimeError("Set DEMO_PASSWORD to load demo accounts outside development and tests.")
+    raise ConfigError("Set DEMO_PASSWORD to load demo accounts outside development and tests.")
 
 
 def _email(name: str) -> str:

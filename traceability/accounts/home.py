@@ -25,6 +25,9 @@ class NavLink:
         return url_for(self.endpoint)
 
 
+_SETUP_PAGES = ("setup.producer", "setup.new_producer", "setup.edit_producer", "setup.new_product",
+                "setup.product", "setup.edit_product")
+
 _PRODUCER = (
     NavLink("batches.dashboard", _l("Trang chủ")),
     NavLink("batches.product_list", _l("Sản phẩm"), ("batches.product_detail", "batches.new_batch")),
@@ -33,27 +36,37 @@ _PRODUCER = (
              "batches.print_job")),
 )
 
+# A consultant's work is setting producers up: its home is the list of those producers.
+_CONSULTANT = (
+    NavLink("setup.producer_list", _l("Chủ thể của tôi"), _SETUP_PAGES),
+    NavLink("batches.dashboard", _l("Nhật ký")),
+    *_PRODUCER[1:],
+)
+
 _OFFICER = (
     NavLink("oversight.dashboard", _l("Tổng quan")),
+    NavLink("setup.producer_list", _l("Chủ thể"), _SETUP_PAGES),
     NavLink("oversight.follow_up", _l("Giấy chứng nhận"), ("oversight.re_evaluate", "oversight.revoke")),
-    NavLink("oversight.products", _l("Sản phẩm"), ("oversight.product",)),
+    NavLink("oversight.products", _l("Sản phẩm"), ("oversight.product", "oversight.producer")),
     NavLink("oversight.notices", _l("Thông báo")),
     NavLink("accounts.officer_handovers", _l("Bàn giao")),
     NavLink("oversight.report_form", _l("Báo cáo")),
     NavLink("oversight.import_upload", _l("Nhập danh sách")),
     NavLink("oversight.proposals", _l("Đề nghị thu hồi")),
-    NavLink("oversight.inspector_home", _l("Kiểm tra"), ("oversight.new_inspection", "oversight.inspection")),
+    NavLink("oversight.inspector_home", _l("Kiểm tra"),
+            ("oversight.verify_label", "oversight.new_inspection", "oversight.inspection")),
 )
 
 _INSPECTOR = (
     NavLink("oversight.inspector_home", _l("Trang chủ")),
+    NavLink("oversight.verify_label", _l("Kiểm tra tem")),
     NavLink("oversight.inspector_products", _l("Sản phẩm"),
             ("oversight.new_inspection", "oversight.inspection")),
 )
 
 NAVIGATION: dict[Role, tuple[NavLink, ...]] = {
     Role.PRODUCER: _PRODUCER,
-    Role.CONSULTANT: _PRODUCER,
+    Role.CONSULTANT: _CONSULTANT,
     Role.OFFICER: _OFFICER,
     Role.ADMIN: _OFFICER,
     Role.INSPECTOR: _INSPECTOR,

@@ -6,6 +6,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     redirect,
@@ -260,12 +261,34 @@ def labels(batch_id: int):
     runs = list(db.session.scalars(sa.select(LabelRun).where(LabelRun.batch_id == batch.id)
                                    .order_by(LabelRun.id.desc())))
     presets = [(name, preset.description) for name, preset in PRESETS.items()]
+    # The sheet previewed: the stock chosen for one run (the newest by default).
+    chosen = request.args.get("preset")
+    preset = chosen if chosen in PRESETS else codes_services.DEFAULT_PRESET
+    issued = request.args.get("issued", type=int)
+    shown = request.args.get("run", type=int) or issued or (runs[0].id if runs else None)
     status = 422 if request.method == "POST" else 200
     return render_template("producer/labels.html", batch=batch, runs=runs, form=form,
-                           presets=presets, issued=request.args.get("issued", type=int),
+                           presets=presets, preset_descriptions=dict(presets), issued=issued,
+                           preset=preset, shown_run=shown,
+                           default_preset=codes_services.DEFAULT_PRESET,
                            download_limit=print_jobs.download_limit(),
                            jobs=print_jobs.jobs_of_runs([run.id for run in runs]),
                            job_states=print_jobs.STATE_LABELS), status
+
+
+@blp.get("/producer/label-runs/<int:run_id>/preview.png")
+@signed_in()
+def label_preview(run_id: int):
+    """The first sheet of a run as it will print, in the stock asked for (`?preset=`)."""
+    run = codes_services.viewable_run(_user(), run_id)
+    preset = request.args.get("preset", codes_services.DEFAULT_PRESET)
+    if preset not in PRESETS:
+        raise ValidationFailed(_("Khổ tem không hợp lệ."), {"preset": [_("Khổ tem không hợp lệ.")]})
+    response = Response(codes_services.preview_png(run, preset), mimetype="image/png",
+                        headers={"Cache-Control": "private, no-cache"})
+    # Stars and names follow the certificate and the product: revalidated, a 304 if unchanged.
+    response.add_etag()
+    return response.make_conditional(request)
 
 
 @blp.post("/producer/label-runs/<int:run_id>/print-jobs")

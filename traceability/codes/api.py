@@ -372,7 +372,11 @@ class PrintJobFile(MethodView):
 
 
 def _image(data: bytes | str, mimetype: str) -> Response:
-    return Response(data, mimetype=mimetype, headers={"Cache-Control": "private, max-age=300"})
+    # Revalidated each time (a 304 while unchanged): a product's QR changes from its /t/ form
+    # to its GTIN form when the GTIN is allocated, and the product page must show the new one.
+    response = Response(data, mimetype=mimetype, headers={"Cache-Control": "private, no-cache"})
+    response.add_etag()
+    return response.make_conditional(request)
 
 
 @blp.route("/products/<int:product_id>/ean13.svg")

@@ -11,6 +11,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
+from .. import formats
 from ..accounts.models import User
 from ..accounts.permissions import Action, require
 from ..batches.models import Batch
@@ -31,7 +32,7 @@ from ..gs1.serials import MAX_INDEX
 from ..registry.models import Producer, Product
 from ..registry.services import current_certificate
 from ..registry.status import VALIDITY_MONTHS, add_months, stars_in_force
-from ..render import Label, labels_csv, labels_svg_zip, render_label_pdf
+from ..render import Label, labels_csv, labels_svg_zip, render_label_pdf, render_sheet_png
 from ..services_common import audit, get_or_404
 from .keys import get_signer
 from .models import LabelLevel, LabelRun, PrintFormat
@@ -132,7 +133,7 @@ def issue_label_run(batch: Batch, *, level: LabelLevel, count: int = 1,
         raise field_error("count", _("Tem theo lô chỉ có một mã cho cả lô: số lượng phải là 1."))
     if not 1 <= count <= MAX_RUN_COUNT:
         raise field_error("count", _("Số tem mỗi đợt phải từ 1 đến %(max)s.",
-                                     max=f"{MAX_RUN_COUNT:,}".replace(",", ".")))
+                                     max=formats.number(MAX_RUN_COUNT, formats.current_locale())))
     # Lock the batch so two runs issued at once never get overlapping serial indexes.
     db.session.execute(sa.select(Batch.id).where(Batch.id == batch.id).with_for_update())
     product = batch.product
@@ -220,13 +221,15 @@ def iter_run_labels(run: LabelRun) -> Iterator[Label]:
     product = batch.product
     name, lot, stars = product.name_vi, batch.lot, label_stars(product)
     base = label_url(run, batch)
+    # The GTIN the run was printed with (a /t/ run keeps its trace code, and prints none).
+    gtin = run.subject if run.subject != product.trace_code else None
     if run.level == LabelLevel.LOT:
-        return iter([Label(url=base, product_name=name, lot=lot, stars=stars)])
+        return iter([Label(url=base, product_name=name, lot=lot, stars=stars, gtin=gtin)])
     serials = iter_serials(get_signer(), run.subject, lot, run.first_index, run.count,
                            run.key_version)
     # Serials are [0-9A-Z] only, so appending one is exactly what canonical_path would build.
     return (Label(url=f"{base}/21/{serial}", product_name=name, lot=lot, serial=serial,
-                  stars=stars) for serial in serials)
+                  stars=stars, gtin=gtin) for serial in serials)
 
 
 DEFAULT_PRESET = "a4-3x8"
@@ -250,6 +253,11 @@ def write_labels(fmt: PrintFormat, labels: Iterable[Label], out: BinaryIO, *,
     count = labels_csv(labels, text)
     text.detach()  # flushes, and leaves `out` open for the caller
     return count
+
+
+def preview_png(run: LabelRun, preset: str, ec: str | None = None) -> bytes:
+    """A picture of the first sheet of the run's labels in `preset`, as the PDF prints it."""
+    return render_sheet_png(iter_run_labels(run), preset, ec=(ec or "M").upper())
 
 
 def run_filename(run: LabelRun, extension: str) -> str:

@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l
 from ..text import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
+    BooleanField,
     DateField,
     DecimalField,
     HiddenField,
@@ -98,8 +99,10 @@ class ReportForm(FlaskForm):
     start = DateField(_l("Từ ngày"), validators=[InputRequired(REQUIRED)])
     end = DateField(_l("Đến ngày"), validators=[InputRequired(REQUIRED)])
     region_id = SelectField(_l("Địa bàn"), choices=[], validators=[Optional()])
-    format = SelectField(_l("Định dạng"), choices=choices([("xlsx", "Excel (.xlsx)"), ("csv", "CSV (.zip)")]),
-                         default="xlsx")
+    history = BooleanField(_l("Hiện cả đơn vị hành chính cũ (trước sắp xếp năm 2025)"))
+    format = SelectField(_l("Định dạng"), choices=choices([
+        ("xlsx", "Excel (.xlsx)"), ("csv", "CSV (.zip)"), ("html", _l("Xem trên trang"))]),
+        default="xlsx")
 
 
 class ImportForm(FlaskForm):
@@ -114,6 +117,18 @@ class ImportConfirmForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A button that posts (retry, dismiss, status): only the CSRF token."""
+
+
+class LabelCodeForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET form that only reads
+
+    code = StringField(_l("Mã trên tem"), validators=[DataRequired(_l("Hãy nhập mã."))])
+
+
+class LabelPhotoForm(FlaskForm):
+    photo = FileField(_l("Ảnh tem (mã QR hoặc mã vạch)"),
+                      validators=[FileRequired(_l("Hãy chụp hoặc chọn ảnh tem."))])
 
 
 class ReportStatusForm(FlaskForm):

@@ -18,7 +18,13 @@ from ..clock import local_today
 from ..errors import DomainError, ValidationFailed
 from ..extensions import db
 from ..registry.models import Certificate, Producer, ProducerKind, Product, ProductGroup, Region
-from ..registry.services import create_producer, create_product, current_certificate, validate_tax_code
+from ..registry.services import (
+    create_producer,
+    create_product,
+    current_certificate,
+    region_in_force,
+    validate_tax_code,
+)
 from ..registry.status import VALIDITY_MONTHS
 from ..render.cells import vietnamese_csv
 from ..services_common import savepoint
@@ -167,6 +173,11 @@ def _find_region(raw: str) -> Region | None:
         return region
     matches = [r for r in db.session.scalars(sa.select(Region).where(Region.level == "commune"))
                if fold(r.name) == fold(raw)]
+    # A name shared by an abolished commune and the one that replaced it means today's.
+    today = local_today()
+    current = [r for r in matches if region_in_force(r, today)]
+    if len(current) == 1:
+        return current[0]
     return matches[0] if len(matches) == 1 else None
 
 

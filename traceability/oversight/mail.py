@@ -52,10 +52,43 @@ SKIPPED_ERROR = N_("Không gửi: giấy chứng nhận đã được đánh gi�
 NO_EMAIL_ERROR = N_("Chủ thể chưa có địa chỉ email: hãy in thông báo và gửi bằng đường bưu điện.")
 
 
+# An SMTP failure is stored as "ExceptionName: server text"; an officer reads what it means.
+# Checked in order: the first name that the stored error starts with wins.
+_SMTP_ERRORS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("SMTPRecipientsRefused",),
+     N_("Máy chủ thư từ chối địa chỉ email của chủ thể: hãy kiểm tra lại địa chỉ email.")),
+    (("SMTPAuthenticationError",),
+     N_("Máy chủ thư từ chối đăng nhập: báo quản trị hệ thống kiểm tra tài khoản gửi thư.")),
+    (("SMTPSenderRefused",),
+     N_("Máy chủ thư từ chối địa chỉ người gửi: báo quản trị hệ thống kiểm tra cấu hình.")),
+    (("SMTPServerDisconnected", "SMTPConnectError", "ConnectionRefusedError", "ConnectionResetError",
+      "TimeoutError", "timeout", "gaierror", "OSError", "SSLError"),
+     N_("Không kết nối được máy chủ thư; hệ thống sẽ tự gửi lại. Nếu lỗi kéo dài, báo quản "
+        "trị hệ thống.")),
+)
+_SMTP_OTHER = N_("Máy chủ thư không nhận thư; hệ thống sẽ tự gửi lại.")
+
+
 def error_text(stored: str | None) -> str | None:
-    """A notice's last error in the reader's language; an SMTP error is not in the catalog and
-    stays as it is."""
-    return _(stored) if stored else None
+    """A notice's last error in plain words and the reader's language: the messages this
+    module stores are msgids; an SMTP failure gets the sentence for its kind
+    (error_detail() keeps the server's own words for the administrator)."""
+    if not stored:
+        return None
+    if stored in (SKIPPED_ERROR, NO_EMAIL_ERROR):
+        return _(stored)
+    name = stored.split(":", 1)[0].strip()
+    for names, sentence in _SMTP_ERRORS:
+        if name in names:
+            return _(sentence)
+    return _(_SMTP_OTHER)
+
+
+def error_detail(stored: str | None) -> str | None:
+    """The technical text behind error_text(), for an SMTP failure; None for our own messages."""
+    if not stored or stored in (SKIPPED_ERROR, NO_EMAIL_ERROR):
+        return None
+    return stored
 
 
 def notice_due_on(cert: Certificate) -> date:
@@ -70,17 +103,46 @@ def _needs_notice(today: date) -> sa.ColumnElement[bool]:
     return sa.and_(in_force_condition(today), Certificate.expires_on <= today + timedelta(days=NOTICE_LEAD_DAYS))
 
 
-def create_due_notices(today: date | None = None) -> int:
-    """Add an outbox row for every certificate whose notice is due; concurrent runs are safe
-    because the (certificate, kind) pair is unique and inserts skip existing rows."""
+def _missing_notices(today: date, producers: sa.Select | None, *columns: Any) -> sa.Select:
+    """Certificates whose notice is due and has no outbox row yet."""
+    stmt = (sa.select(*columns).select_from(Certificate)
+            .join(Product, Certificate.product_id == Product.id)
+            .join(Producer, Product.producer_id == Producer.id)
+            .where(_needs_notice(today))
+            .where(~sa.exists().where(ExpiryNotice.certificate_id == Certificate.id,
+                                      ExpiryNotice.kind == NOTICE_KIND)))
+    return stmt if producers is None else stmt.where(Producer.id.in_(producers))
+
+
+def _due_now(now: datetime) -> sa.ColumnElement[bool]:
+    """Outbox rows a run may claim at `now`; claim() asks the same."""
+    return sa.and_(ExpiryNotice.status == NoticeStatus.PENDING,
+                   sa.or_(ExpiryNotice.next_attempt_at.is_(None), ExpiryNotice.next_attempt_at <= now))
+
+
+def _of_producers(stmt: sa.Select, producers: sa.Select | None) -> sa.Select:
+    if producers is None:
+        return stmt
+    return (stmt.join(Certificate, ExpiryNotice.certificate_id == Certificate.id)
+            .join(Product, Certificate.product_id == Product.id)
+            .where(Product.producer_id.in_(producers)))
+
+
+def due_count(today: date, now: datetime, producers: sa.Select | None = None) -> int:
+    """How many notices a run would send now: those to create and the outbox rows due."""
+    missing = db.session.scalar(_missing_notices(today, producers, sa.func.count(Certificate.id))) or 0
+    pending = db.session.scalar(_of_producers(
+        sa.select(sa.func.count(ExpiryNotice.id)).where(_due_now(now)), producers)) or 0
+    return missing + pending
+
+
+def create_due_notices(today: date | None = None, producers: sa.Select | None = None) -> int:
+    """Add an outbox row for every certificate whose notice is due (of `producers` only, a
+    select of their ids, when given); concurrent runs are safe because the (certificate, kind)
+    pair is unique and inserts skip existing rows."""
     today = today or local_today()
-    rows = db.session.execute(
-        sa.select(Certificate.id, Certificate.expires_on, Producer.email)
-        .join(Product, Certificate.product_id == Product.id)
-        .join(Producer, Product.producer_id == Producer.id)
-        .where(_needs_notice(today))
-        .where(~sa.exists().where(ExpiryNotice.certificate_id == Certificate.id,
-                                  ExpiryNotice.kind == NOTICE_KIND))).all()
+    rows = db.session.execute(_missing_notices(
+        today, producers, Certificate.id, Certificate.expires_on, Producer.email)).all()
     if not rows:
         return 0
     values = [{"certificate_id": cid, "kind": NOTICE_KIND,
@@ -101,8 +163,7 @@ def claim(notice_id: int, now: datetime) -> bool:
     """Atomically take a pending notice for this run; False when another run got it first."""
     result = db.session.execute(
         sa.update(ExpiryNotice)
-        .where(ExpiryNotice.id == notice_id, ExpiryNotice.status == NoticeStatus.PENDING,
-               sa.or_(ExpiryNotice.next_attempt_at.is_(None), ExpiryNotice.next_attempt_at <= now))
+        .where(ExpiryNotice.id == notice_id, _due_now(now))
         .values(status=NoticeStatus.SENDING, attempts=ExpiryNotice.attempts + 1)
         .execution_options(synchronize_session=False))
     return result.rowcount == 1
@@ -182,6 +243,7 @@ class SendResult:
     failed: list[int] = field(default_factory=list)
     retrying: list[int] = field(default_factory=list)
     skipped: list[int] = field(default_factory=list)
+    left: int = 0   # due notices left for the next run by a limit
 
     def as_dict(self) -> dict[str, Any]:
         return {"created": self.created, "sent": len(self.sent), "failed": len(self.failed),
@@ -194,18 +256,22 @@ def _finish(notice_id: int, **values: Any) -> None:
     db.session.commit()
 
 
-def send_due(today: date | None = None, now: datetime | None = None) -> SendResult:
+def send_due(today: date | None = None, now: datetime | None = None,
+             producers: sa.Select | None = None, limit: int | None = None) -> SendResult:
     """The daily job: create due notices, then send each pending one exactly once.
-    Commits as it goes (each claim, each result), so it must run outside a request."""
+    `producers` (a select of producer ids) limits a run to an officer's regions and `limit`
+    to a number of sends; the claim makes each notice go once whatever runs overlap.
+    Commits as it goes (each claim, each result): a request that calls it says so."""
     today = today or local_today()
     now = now or utcnow()
-    result = SendResult(created=create_due_notices(today))
+    result = SendResult(created=create_due_notices(today, producers))
     db.session.commit()
-    candidates = list(db.session.scalars(
-        sa.select(ExpiryNotice.id).where(
-            ExpiryNotice.status == NoticeStatus.PENDING,
-            sa.or_(ExpiryNotice.next_attempt_at.is_(None), ExpiryNotice.next_attempt_at <= now))
+    candidates = list(db.session.scalars(_of_producers(
+        sa.select(ExpiryNotice.id).where(_due_now(now)), producers)
         .order_by(ExpiryNotice.due_on, ExpiryNotice.id)))
+    if limit is not None:
+        result.left = max(len(candidates) - limit, 0)
+        candidates = candidates[:limit]
     for notice_id in candidates:
         if not claim(notice_id, now):
             db.session.rollback()

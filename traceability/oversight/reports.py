@@ -13,22 +13,32 @@ from flask import current_app
 from sqlalchemy.orm import selectinload
 
 from .. import formats
-from ..accounts.models import Role, User
-from ..accounts.permissions import region_scope
+from ..accounts.models import User
 from ..accounts.services import HANDOVER_STATUS_LABELS, HandoverStatus, handover_statuses
 from ..batches.models import Batch
 from ..clock import VIETNAM, local_today
 from ..codes.models import LabelRun
-from ..errors import Forbidden, field_error
+from ..errors import field_error
 from ..extensions import db
 from ..registry.models import Certificate, CertificateStatus, Producer, Product, Region, RegionLevel
-from ..registry.services import current_certificate
+from ..registry.services import current_certificate, region_in_force_condition
 from ..registry.status import certificate_status, stars_in_force, status_label
 from ..render.cells import csv_value, vietnamese_csv, xlsx_cell
 from ..resolver.models import CounterfeitReport, Scan
 from ..resolver.trace import copy_suspected_condition, scan_window
 from .models import Inspection, InspectionOutcome
-from .services import FOLLOW_UP_BUCKETS, GROUP_LABELS, OUTCOME_LABELS, bucket_condition, require_officer
+from .services import (
+    FOLLOW_UP_BUCKETS,
+    GROUP_LABELS,
+    LEVEL_LABELS,
+    OUTCOME_LABELS,
+    PRODUCER_KIND_LABELS,
+    REPORT_STATUS_LABELS,
+    VERDICT_LABELS,
+    bucket_counts,
+    report_regions,
+    subtree,
+)
 
 DEFAULT_FOUR_STAR_TARGET = 1
 
@@ -39,25 +49,6 @@ def four_star_target() -> int:
 
 
 # --- scope ---------------------------------------------------------------------------------
-
-def subtree(root_ids: set[int]) -> set[int]:
-    tree = sa.select(Region.id).where(Region.id.in_(root_ids)).cte("subtree", recursive=True)
-    tree = tree.union_all(sa.select(Region.id).where(Region.parent_id == tree.c.id))
-    return set(db.session.scalars(sa.select(tree.c.id)))
-
-
-def report_regions(user: User, region_id: int | None) -> set[int] | None:
-    """The region ids a report covers; None = everything (admin without a region)."""
-    require_officer(user)
-    allowed = None if user.role == Role.ADMIN else region_scope(user)
-    if region_id is None:
-        return allowed
-    if db.session.get(Region, region_id) is None:
-        raise field_error("region_id", "Không tìm thấy địa bàn này.")
-    if allowed is not None and region_id not in allowed:
-        raise Forbidden("Địa bàn này nằm ngoài phạm vi quản lý của bạn.")
-    return subtree({region_id})
-
 
 def _in_scope(stmt: sa.Select, regions: set[int] | None) -> sa.Select:
     return stmt if regions is None else stmt.where(Producer.region_id.in_(regions))
@@ -116,12 +107,7 @@ class Dashboard:
 
 def certificate_counts(regions: set[int] | None, today: date) -> dict[str, int]:
     """How many certificates each follow-up list holds (the same SQL as the lists)."""
-    columns = [sa.func.count(sa.case((bucket_condition(bucket, today), Certificate.id))).label(bucket)
-               for bucket in FOLLOW_UP_BUCKETS]
-    stmt = (sa.select(*columns).select_from(Certificate)
-            .join(Product, Certificate.product_id == Product.id)
-            .join(Producer, Product.producer_id == Producer.id))
-    return dict(db.session.execute(_in_scope(stmt, regions)).one()._mapping)
+    return bucket_counts(regions, today, FOLLOW_UP_BUCKETS)
 
 
 def coverage(products: list[Product]) -> tuple[list[Product], list[tuple[LabelRun, Product, Certificate]]]:
@@ -193,9 +179,7 @@ def commune_progress(products: list[Product], regions: set[int] | None, today: d
         if product_stars(product, today) >= 4:
             four[product.producer.region_id] += 1
     stmt = sa.select(Region).where(Region.level == RegionLevel.COMMUNE).where(sa.or_(
-        Region.id.in_(holding),
-        sa.and_(sa.or_(Region.valid_from.is_(None), Region.valid_from <= today),
-                sa.or_(Region.valid_to.is_(None), Region.valid_to >= today))))
+        Region.id.in_(holding), region_in_force_condition(today)))
     if regions is not None:
         stmt = stmt.where(Region.id.in_(regions))
     rows = [{"region": r, "name": r.name, "four_star": four.get(r.id, 0),
@@ -315,12 +299,13 @@ def periodic_report(user: User, start: date, end: date, region_id: int | None = 
     issued = Section("cap-moi", _t("Cấp mới, đánh giá lại"), [
         Column(_t("Sản phẩm")), Column(_t("Chủ thể")), Column(_t("Số sao"), "int"),
         Column(_t("Điểm"), "decimal"), Column(_t("Cơ quan cấp")), Column(_t("Số quyết định")),
-        Column(_t("Ngày cấp"), "date"), Column(_t("Ngày hết hạn"), "date"), Column(_t("Đánh giá lại"))])
+        Column(_t("Ngày cấp"), "date"), Column(_t("Ngày hết hạn"), "date"), Column(_t("Đánh giá lại")),
+        Column(_t("Cấp ban hành"))])
     for c in sorted((c for c in certs if start <= c.issued_on <= end), key=lambda c: (c.issued_on, c.id)):
         reevaluation = any(o.superseded_by_id == c.id for o in c.product.certificates)
         issued.rows.append([c.product.name_vi, c.product.producer.name, c.stars, c.score,
                             c.issuing_authority, c.decision_number, c.issued_on, c.expires_on,
-                            _t("Có") if reevaluation else _t("Không")])
+                            _t("Có") if reevaluation else _t("Không"), str(LEVEL_LABELS[c.issuing_level.value])])
 
     revoked = Section("thu-hoi", _t("Thu hồi"), [
         Column(_t("Sản phẩm")), Column(_t("Chủ thể")), Column(_t("Số sao"), "int"),
@@ -369,15 +354,17 @@ def periodic_report(user: User, start: date, end: date, region_id: int | None = 
         product = by_id.get(r.product_id) if r.product_id else None
         created = r.created_at if r.created_at.tzinfo else r.created_at.replace(tzinfo=timezone.utc)
         reports.rows.append([created.astimezone(VIETNAM).date(), r.code,
-                             product.name_vi if product else None, r.verdict.value,
-                             r.place_of_purchase, r.message, r.status.value])
+                             product.name_vi if product else None, str(VERDICT_LABELS[r.verdict]),
+                             r.place_of_purchase, r.message, str(REPORT_STATUS_LABELS[r.status])])
 
     producers = sorted({p.producer for p in products}, key=lambda pr: (pr.name, pr.id))
     statuses = handover_statuses([pr.id for pr in producers])
     handover = Section("ban-giao", _t("Bàn giao tài khoản"), [
-        Column(_t("Chủ thể")), Column(_t("Mã số thuế")), Column(_t("Xã/phường")), Column(_t("Tình trạng bàn giao"))])
+        Column(_t("Chủ thể")), Column(_t("Mã số thuế")), Column(_t("Xã/phường")),
+        Column(_t("Tình trạng bàn giao")), Column(_t("Loại hình chủ thể"))])
     for pr in producers:
-        handover.rows.append([pr.name, pr.tax_code, pr.region.name, str(HANDOVER_STATUS_LABELS[statuses[pr.id]])])
+        handover.rows.append([pr.name, pr.tax_code, pr.region.name, str(HANDOVER_STATUS_LABELS[statuses[pr.id]]),
+                              str(PRODUCER_KIND_LABELS[pr.kind])])
 
     missing, short = coverage(products)
     codes = Section("ma-truy-xuat", _t("Mã truy xuất"), [

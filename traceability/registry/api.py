@@ -26,7 +26,13 @@ from .schemas import (
     RegionQuerySchema,
     RegionSchema,
 )
-from .services import create_producer, create_product, update_producer, update_product
+from .services import (
+    create_producer,
+    create_product,
+    region_in_force_condition,
+    update_producer,
+    update_product,
+)
 from .status import status_condition
 
 blp = Blueprint("registry", __name__, url_prefix="/api/v1",
@@ -49,9 +55,7 @@ class Regions(MethodView):
         if "parent_id" in args:
             stmt = stmt.where(Region.parent_id == args["parent_id"])
         if "on" in args:
-            on = args["on"]
-            stmt = stmt.where(sa.or_(Region.valid_from.is_(None), Region.valid_from <= on),
-                              sa.or_(Region.valid_to.is_(None), Region.valid_to >= on))
+            stmt = stmt.where(region_in_force_condition(args["on"]))
         return paginate_select(stmt, pagination_parameters)
 
 

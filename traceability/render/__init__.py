@@ -10,6 +10,7 @@ from traceability.render.labels import (
     labels_csv,
     labels_svg_zip,
     render_label_pdf,
+    render_sheet_png,
 )
 from traceability.render.qr import EC_LEVELS, QrMatrix, matrix_svg, qr_matrix, qr_png, qr_svg
 
@@ -30,4 +31,5 @@ __all__ = [
     "qr_png",
     "qr_svg",
     "render_label_pdf",
+    "render_sheet_png",
 ]

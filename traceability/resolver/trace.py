@@ -19,7 +19,7 @@ import hashlib
 import re
 from collections import namedtuple
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from operator import itemgetter
 from types import SimpleNamespace
 from typing import Any, Callable, NamedTuple
@@ -217,7 +217,7 @@ def _aware(value: datetime | str) -> datetime:
 class ScanStats:
     count: int
     networks: int
-    first_at: datetime
+    first_at: datetime | None  # None: never scanned (a verification counts no scan)
     possible_copy: bool
     windows: int = 0
 
@@ -238,7 +238,7 @@ class Resolution:
     head: Head | None                 # None: no product has this code
     serial_index: int | None = None   # set once the serial parses under a known batch
     serial_state: str | None = None   # a SerialState, for a code with a serial
-    stats: ScanStats | None = None    # a genuine unit's scans, this one included
+    stats: ScanStats | None = None    # a genuine unit's scans, the one served included
     loaded: bool = False
     product: Product | None = None
     batch: Batch | None = None
@@ -261,9 +261,11 @@ class Resolution:
         return ScanVerdict.LOT
 
 
-def read(app: Flask, infra: TraceInfra, link: DigitalLink, mine: str | None) -> Resolution:
+def read(app: Flask, infra: TraceInfra, link: DigitalLink, mine: str | None,
+         served: bool = True) -> Resolution:
     """One head query, and the serial verified by arithmetic: its index picks the run, the
-    run's key checks the tag. `mine` is the reader's network hash (see unit_stats)."""
+    run's key checks the tag. `mine` is the reader's network hash and `served` whether a
+    scan is being served (see unit_stats)."""
     signer = get_signer(app)
     index = None
     malformed = False
@@ -288,23 +290,24 @@ def read(app: Flask, infra: TraceInfra, link: DigitalLink, mine: str | None) -> 
         if head.run_id is not None and head.run_key_version is not None and signer.verify(
                 head.run_subject or "", head.lot, link.serial, head.run_key_version):
             res.serial_state = SerialState.GENUINE
-            res.stats = unit_stats(app, infra, head, index, mine)
+            res.stats = unit_stats(app, infra, head, index, mine, served)
         else:
             res.serial_state = SerialState.FORGED
     return res
 
 
 def unit_stats(app: Flask, infra: TraceInfra, head: Head, serial_index: int,
-               mine: str | None) -> ScanStats:
+               mine: str | None, served: bool = True) -> ScanStats:
     """How often this unit was scanned, from how many networks and since when: the written
     scans' aggregates from the head query, plus this process's unwritten ones, plus the scan
-    being served (written after the page, to keep the write short). An unwritten scan from
-    another network that is also among the written ones is counted twice in `networks`:
-    that needs two networks scanning one unit within a flush interval."""
+    being served if `served` (written after the page, to keep the write short; a verification
+    serves none). An unwritten scan from another network that is also among the written ones
+    is counted twice in `networks`: that needs two networks scanning one unit within a flush
+    interval."""
     pending = infra.scan_log.pending_for(head.batch_id, serial_index)
-    count = (head.scans or 0) + pending.count + 1
+    count = (head.scans or 0) + pending.count + (1 if served else 0)
     networks = head.networks or 0
-    if mine is not None and not head.scans_here:
+    if served and mine is not None and not head.scans_here:
         networks += 1
     networks += len(pending.networks - {mine})
     first = _aware(head.first_scan) if head.first_scan is not None else None
@@ -312,8 +315,11 @@ def unit_stats(app: Flask, infra: TraceInfra, head: Head, serial_index: int,
         first = pending.first_at
     # Unwritten scans and this one may fall in a network-hour already written: counted as
     # new windows, at most one each, which errs towards the flag by a scan or two.
-    windows = (head.windows or 0) + len((pending.networks | {mine or "-"}))
-    return ScanStats(count=count, networks=networks, first_at=first or utcnow(), windows=windows,
+    windows = (head.windows or 0) + len(pending.networks | {mine or "-"} if served
+                                        else pending.networks)
+    if first is None and served:
+        first = utcnow()
+    return ScanStats(count=count, networks=networks, first_at=first, windows=windows,
                      possible_copy=copy_suspected(app.config, windows, networks))
 
 
@@ -358,19 +364,42 @@ def load(res: Resolution) -> Resolution:
 
 
 def resolve(app: Flask, link: DigitalLink) -> Resolution:
-    """A code's resolution with its ORM objects, for the verification service and reports."""
-    return load(_read_once_more(app, trace_infra(app), link, None))
+    """A code's resolution with its ORM objects, for the verification service and reports:
+    no scan is served, so none is counted in the unit's scans."""
+    return load(_read_once_more(app, trace_infra(app), link, None, served=False))
+
+
+@dataclass
+class Verdict:
+    """The verification service's answer on a code (/verify, the inspector's label check):
+    the resolution with its ORM objects, and what may be said of its certificate today."""
+
+    res: Resolution
+    cert: dict[str, Any]
+    today: date
+
+    @property
+    def copy_suspected(self) -> bool:
+        return bool(self.res.stats and self.res.stats.possible_copy)
+
+
+def verdict(app: Flask, link: DigitalLink) -> Verdict:
+    """The verdict on a code by the trace page's own rules (serial tag, label run, copy flag,
+    certificate status and stars); nothing is logged."""
+    today = local_today()
+    res = resolve(app, link)
+    return Verdict(res, certificate_view(res.certificate, today), today)
 
 
 def _read_once_more(app: Flask, infra: TraceInfra, link: DigitalLink,
-                    mine: str | None) -> Resolution:
+                    mine: str | None, served: bool = True) -> Resolution:
     """read(), once more through a fresh connection if the pinned one fails."""
     try:
-        return read(app, infra, link, mine)
+        return read(app, infra, link, mine, served)
     except infra.driver_error:
         # A dropped connection or a locked database: that connection is not trusted again.
         infra.drop_connection()
-        return read(app, infra, link, mine)
+        return read(app, infra, link, mine, served)
 
 
 # --- the request and the answer -------------------------------------------------------------
@@ -691,8 +720,10 @@ def _unit_html(env: Any, res: Any, stats: Any, *, code: str, report: str, inspec
     context = {"res": res, "code": code, "stats": stats, "inspector": inspector, "cert": cert,
                "warn": warn, "report_url": report}
     if inspector is not None:
+        # An officer views the producer but does not record inspections.
         context["inspection_url"] = (f"/oversight/inspections/new?product_id={res.product.id}"
-                                     f"&code={quote(code)}")
+                                     f"&code={quote(code)}") \
+            if can(inspector, Action.INSPECT, res.product.producer) else None
     head_html, _sep, tail_html = env.get_template(UNIT_TEMPLATE).render(context) \
         .partition(UNIT_SPLIT)
     return head_html, tail_html

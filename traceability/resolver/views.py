@@ -26,7 +26,6 @@ from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from ..accounts.models import Role
-from ..clock import local_today
 from ..batches.api import epcis_response
 from ..batches.epcis import public_path
 from ..errors import DomainError, error_response
@@ -170,14 +169,14 @@ def verify(rest: str) -> Response:
         link = parse_path(path, "")
     except GS1Error as exc:
         return _syntax_error(exc, path)
-    res = trace.resolve(current_app._get_current_object(), link)
-    today = local_today()
-    cert = services.certificate_view(res.certificate, today)
+    verdict = trace.verdict(current_app._get_current_object(), link)
+    res, cert = verdict.res, verdict.cert
     body = {
         "code": canonical_path(link), "known_product": res.product is not None,
         "lot_found": res.batch is not None if link.lot else None,
         "serial": res.serial_state, "label_run": res.run.id if res.run else None,
         "guaranteed_until": res.run.guaranteed_until.isoformat() if res.run else None,
+        "copy_suspected": verdict.copy_suspected if res.stats else None,
         "certificate": None if cert["cert"] is None else {
             "decision_number": cert["cert"].decision_number, "status": cert["status"],
             "issuing_authority": cert["cert"].issuing_authority,
