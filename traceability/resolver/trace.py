@@ -32,11 +32,11 @@ from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.http import HTTP_STATUS_CODES, http_date, parse_etags, quote_etag
 from werkzeug.wsgi import ClosingIterator
 
-from .. import locale_from_environ
+from .. import formats, locale_from_environ
 from ..accounts.permissions import Action, can
 from ..batches.forms import KIND_LABELS
 from ..batches.models import Batch, DiaryEvent, EventKind
-from ..clock import VIETNAM, local_today
+from ..clock import local_today
 from ..codes.keys import get_signer
 from ..codes.models import LabelLevel, LabelRun
 from ..extensions import db
@@ -221,11 +221,12 @@ class ScanStats:
     possible_copy: bool
     windows: int = 0
 
-    @property
-    def first_seen(self) -> str:
-        if self.first_at is None:
-            return ""
-        return self.first_at.astimezone(VIETNAM).strftime("%H:%M %d/%m/%Y")
+    def shown(self, locale: str) -> SimpleNamespace:
+        """The figures as a page prints them, in the reader's language."""
+        return SimpleNamespace(count=formats.number(self.count, locale),
+                               networks=formats.number(self.networks, locale),
+                               first_seen=formats.datetime(self.first_at, locale),
+                               possible_copy=self.possible_copy)
 
 
 @dataclass
@@ -570,7 +571,8 @@ def page(app: Flask, reader: Reader, *, render: bool) -> Page | None:
         return None
     else:
         # A warning carries the report form (and with it a CSRF token and a session cookie).
-        unit = _unit_html(app.jinja_env, load(res), stats, code=reader.canonical,
+        unit = _unit_html(app.jinja_env, load(res), stats and stats.shown(reader.locale),
+                          code=reader.canonical,
                           report=report_url(reader.canonical), inspector=inspector,
                           cert=certificate_view(res.certificate, today) if inspector else {},
                           warn=res.serial_state == SerialState.FORGED or bool(
@@ -704,11 +706,7 @@ def _render_shell(res: Resolution, today: Any) -> str:
         "resolver/trace.html", res=res, lot_code=canonical_path(lot_link), today=today,
         cert=certificate_view(res.certificate, today),
         unit_head=Markup(HEAD_MARK), unit_tail=Markup(TAIL_MARK),
-        local=_local, kind_label=_kind_label)
-
-
-def _local(value: Any) -> Any:
-    return value.astimezone(VIETNAM) if value else value
+        kind_label=_kind_label)
 
 
 def _kind_label(kind: Any) -> str:
@@ -758,7 +756,8 @@ def _cached_unit(infra: TraceInfra, res: Resolution, reader: Reader,
         fragment = infra.fragments[kind] = tuple(_format_string(part) for part in parts)
     stats = res.stats
     values = {"serial": escape(link.serial or ""), "lot": escape(link.lot or ""),
-              "count": stats.count if stats else "", "first": stats.first_seen if stats else "",
+              "count": formats.number(stats.count, reader.locale) if stats else "",
+              "first": formats.datetime(stats.first_at, reader.locale) if stats else "",
               "report": escape(report_url(reader.canonical))}
     return fragment[0] % values, fragment[1] % values
 
