@@ -125,6 +125,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
+    from . import apidocs
+
+    apidocs.init_app(app)  # before api.init_app: where the docs page loads Swagger UI from
     api.init_app(app)
 
     from . import image_slots, storage, web
@@ -192,8 +195,10 @@ def _register_blueprints(app: Flask) -> None:
 def _register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
 
+    from . import formats
     from .registry.status import status_label
 
+    formats.init_app(app)  # number, decimal, date, datetime: the Vietnamese way, or English
     app.add_template_filter(status_label, "certificate_status_label")
 
     @app.context_processor

@@ -98,10 +98,9 @@ def load_config(instance_path: str) -> dict:
         "OPENAPI_VERSION": "3.1.0",
         "OPENAPI_URL_PREFIX": "/api/v1",
         "OPENAPI_JSON_PATH": "openapi.json",
+        # Swagger UI from this host (apidocs.py sets OPENAPI_SWAGGER_UI_URL), never a CDN.
         "OPENAPI_SWAGGER_UI_PATH": "/docs",
-        "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
-        "OPENAPI_REDOC_PATH": "/redoc",
-        "OPENAPI_REDOC_URL": "https://cdn.jsdelivr.net/npm/redoc@2/bundles/redoc.standalone.js",
+        "OPENAPI_SWAGGER_UI_CONFIG": {"validatorUrl": None},  # no badge from swagger.io
         "API_SPEC_OPTIONS": {
             "info": {"description": "GS1 codes, trace data, production diaries and OCOP oversight."},
         },

@@ -6,7 +6,7 @@ are fixed strings chosen once at start-up, so adding them costs a list append pe
 
 - Content-Security-Policy: the pages run no script at all; styles are inline (the trace
   page is one small file for slow phones), images come from this host or `data:`. The API
-  docs (Swagger UI, ReDoc) are the one place that runs script, from the configured files.
+  docs (Swagger UI) are the one place that runs script, from this host's files.
 - `frame-ancestors 'none'` and X-Frame-Options: DENY, so a signed-in form cannot be framed.
 - X-Content-Type-Options: nosniff; Referrer-Policy: the origin only, never a serial URL.
 - Strict-Transport-Security only on a request that arrived over HTTPS (as the trusted
@@ -15,7 +15,6 @@ are fixed strings chosen once at start-up, so adding them costs a list append pe
 from __future__ import annotations
 
 from typing import Any, Callable, Iterable
-from urllib.parse import urlsplit
 
 from flask import Flask
 
@@ -27,20 +26,11 @@ COMMON = (("X-Content-Type-Options", "nosniff"),
           ("Referrer-Policy", "strict-origin-when-cross-origin"))
 
 
-def _origin(url: str | None) -> str:
-    parts = urlsplit(url or "")
-    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
-
-
-def docs_policy(config: Any) -> str:
-    """The API docs load Swagger UI or ReDoc (script and styles) from their configured place
-    and start them with a short inline script."""
-    sources = " ".join(sorted({o for o in (_origin(config.get("OPENAPI_SWAGGER_UI_URL")),
-                                           _origin(config.get("OPENAPI_REDOC_URL"))) if o}))
-    extra = f" {sources}" if sources else ""
-    return (f"default-src 'none'; script-src 'self' 'unsafe-inline'{extra}; "
-            f"style-src 'self' 'unsafe-inline'{extra}; img-src 'self' data:{extra}; "
-            f"connect-src 'self'; worker-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'")
+# The API docs page (Swagger UI, served from this host by apidocs.py) is the one page that
+# runs script: its files and a short inline script that starts it; nothing from elsewhere.
+DOCS_POLICY = ("default-src 'none'; script-src 'self' 'unsafe-inline'; "
+               "style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; "
+               "worker-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'")
 
 
 class SecurityHeaders:
@@ -49,11 +39,10 @@ class SecurityHeaders:
     def __init__(self, app: Flask, wsgi_app: Callable[..., Iterable[bytes]]) -> None:
         self.wsgi_app = wsgi_app
         prefix = app.config.get("OPENAPI_URL_PREFIX") or "/api/v1"
-        self.docs_paths = tuple(prefix.rstrip("/") + (app.config.get(key) or "")
-                                for key in ("OPENAPI_SWAGGER_UI_PATH", "OPENAPI_REDOC_PATH")
-                                if app.config.get(key))
+        docs = app.config.get("OPENAPI_SWAGGER_UI_PATH")
+        self.docs_paths = (prefix.rstrip("/") + docs,) if docs else ()
         self.page = (*COMMON, ("Content-Security-Policy", PAGE_POLICY))
-        self.docs = (*COMMON, ("Content-Security-Policy", docs_policy(app.config)))
+        self.docs = (*COMMON, ("Content-Security-Policy", DOCS_POLICY))
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")

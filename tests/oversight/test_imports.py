@@ -71,7 +71,9 @@ def test_the_template_has_the_vietnamese_headings_and_a_guide(client, area):
     assert [c.value for c in wb.worksheets[0][1]] == HEADINGS
     assert "Hướng dẫn" in wb.sheetnames
     csv_template = client.get("/api/v1/oversight/imports/template?format=csv", headers=headers)
-    assert csv_template.data.decode("utf-8-sig").splitlines()[0] == ",".join(HEADINGS)
+    heading, example = csv_template.data.decode("utf-8-sig").splitlines()
+    assert heading == ";".join(HEADINGS)  # the exports' Vietnamese CSV convention
+    assert ";4;75,5;" in example and ";15/03/2025;15/03/2028" in example
 
 
 def test_dry_run_writes_nothing_and_plans_every_row(client, area, good_rows):

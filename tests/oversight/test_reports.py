@@ -283,12 +283,12 @@ def test_the_periodic_report_for_one_region_and_as_csv(client, world):
                          section="san-pham")
     assert response.mimetype == "text/csv"
     lines = response.data.decode("utf-8-sig").strip().splitlines()
-    assert lines[0].startswith("Đơn vị hành chính,Xã/phường,Chủ thể,Mã số thuế,Sản phẩm,")
-    assert sorted(line.split(",")[4] for line in lines[1:]) == sorted(
+    assert lines[0].startswith("Đơn vị hành chính;Xã/phường;Chủ thể;Mã số thuế;Sản phẩm;")
+    assert sorted(line.split(";")[4] for line in lines[1:]) == sorted(
         ["Tỏi cô đơn", "Nước mắm cá cơm", "Mắm ruốc", "Trà xanh"])
     zipped = _workbook(client, world.officer, start="2026-01-01", end=TODAY.isoformat(), format="csv")
     names = zipfile.ZipFile(io.BytesIO(zipped.data)).namelist()
-    assert names == ["01-tong-hop.csv", "02-san-pham.csv", "03-cap-moi.csv", "04-thu-hoi.csv",
+    assert names == ["00-huong-dan.txt", "01-tong-hop.csv", "02-san-pham.csv", "03-cap-moi.csv", "04-thu-hoi.csv",
                      "05-het-han.csv", "06-kiem-tra.csv", "07-phan-anh.csv", "08-ban-giao.csv",
                      "09-ma-truy-xuat.csv", "10-chi-tieu.csv"]
 
@@ -323,7 +323,7 @@ def test_the_periodic_report_reads_in_english_when_asked(client, world):
     assert wb.properties.title.startswith("OCOP report ")
     csv_response = _workbook(client, world.officer, **PERIOD, format="csv", section="san-pham", lang="en")
     assert csv_response.data.decode("utf-8-sig").startswith(
-        "Administrative unit,Commune/ward,Producer,Tax code,Products,Product group,Stars")
+        "Administrative unit;Commune/ward;Producer;Tax code;Products;Product group;Stars")
 
 
 def test_the_vietnamese_four_star_sheet_says_met_not_passed(client, world):

@@ -9,7 +9,7 @@ from flask.views import MethodView
 from flask_babel import gettext as _
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from .. import idempotency, storage
+from .. import formats, idempotency, storage
 from ..accounts.auth import api_user
 from ..accounts.permissions import Action
 from ..errors import error_response
@@ -41,7 +41,7 @@ IN_FLIGHT = "A request with the same Idempotency-Key is still being processed"
 def upload_too_large(exc: RequestEntityTooLarge):
     limit = max_upload_bytes(current_app.config)
     message = _("Tệp quá lớn: tối đa %(mb)s MB.",
-                mb=f"{limit / 1024 / 1024:.1f}".rstrip("0").rstrip("."))
+                mb=formats.decimal(round(limit / 1024 / 1024, 1), formats.current_locale()))
     return error_response(413, "payload_too_large", message, {"file": [message]})
 
 

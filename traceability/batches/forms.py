@@ -12,6 +12,7 @@ from wtforms import BooleanField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, InputRequired, Length, Optional
 
+from .. import formats
 from ..clock import VIETNAM
 from ..idempotency import KeyField
 from .models import EventKind
@@ -72,7 +73,7 @@ class NumberField(_ParsedField):
         return number
 
     def format(self, value: Any) -> str:
-        return format(value.normalize(), "f") if isinstance(value, Decimal) else str(value)
+        return formats.decimal(value, formats.current_locale(), group=False)
 
 
 class WholeNumberField(_ParsedField):

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from .. import formats
 from ..errors import Unavailable, field_error
 from ..image_slots import NoFreeSlot, image_slots
 from ..storage import FileStorage
@@ -63,7 +64,7 @@ def store_upload(data: bytes, storage: FileStorage, *, max_bytes: int, keep_loca
         raise field_error(field, _("Tệp trống hoặc chưa được chọn."))
     if len(data) > max_bytes:
         raise field_error(field, _("Tệp quá lớn: tối đa %(mb)s MB.",
-                                   mb=f"{max_bytes / 1024 / 1024:.1f}".rstrip("0").rstrip(".")))
+                                   mb=formats.decimal(round(max_bytes / 1024 / 1024, 1), formats.current_locale())))
     if data.startswith(b"%PDF-"):
         if not allow_pdf:
             raise _not_an_image(field, pdf_too=False)

@@ -15,7 +15,6 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
@@ -54,9 +53,6 @@ def _user() -> Any:
 
 @blp.context_processor
 def diary_helpers() -> dict[str, Any]:
-    def fmt_time(value: Any) -> str:
-        return format_datetime(value, "dd/MM/yyyy HH:mm") if value is not None else ""
-
     def kind_label(kind: Any) -> str:
         return str(KIND_LABELS.get(EventKind(kind), kind))
 
@@ -66,7 +62,7 @@ def diary_helpers() -> dict[str, Any]:
     def certificate_standing(product: Any) -> Standing:
         return standing(current_certificate(product), local_today())
 
-    return {"fmt_time": fmt_time, "kind_label": kind_label, "media_url": media_url,
+    return {"kind_label": kind_label, "media_url": media_url,
             "kind_labels": KIND_LABELS, "certificate_standing": certificate_standing}
 
 

@@ -25,7 +25,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, current_app
-from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import SQLAlchemyError
@@ -36,6 +35,7 @@ from ..accounts.permissions import Action, require
 from ..batches.models import Batch
 from ..errors import Conflict, DomainError, Gone, InvalidState
 from ..extensions import db
+from ..formats import current_locale, number
 from ..models_base import utcnow
 from ..registry.models import Product
 from ..render import Label
@@ -103,7 +103,8 @@ def check_downloadable(run: LabelRun) -> None:
     if needs_print_job(run):
         message = _("Đợt tem có %(count)s tem, nhiều hơn %(limit)s tem tải trực tiếp được. Hãy "
                     "tạo tệp in (POST /api/v1/label-runs/%(id)s/print-jobs) rồi tải tệp khi xong.",
-                    count=format_decimal(run.count), limit=format_decimal(download_limit()),
+                    count=number(run.count, current_locale()),
+                    limit=number(download_limit(), current_locale()),
                     id=run.id)
         raise PrintJobRequired(message, {"count": [message]})
 

@@ -11,6 +11,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
+from .. import formats
 from ..accounts.models import User
 from ..accounts.permissions import Action, require
 from ..batches.models import Batch
@@ -132,7 +133,7 @@ def issue_label_run(batch: Batch, *, level: LabelLevel, count: int = 1,
         raise field_error("count", _("Tem theo lô chỉ có một mã cho cả lô: số lượng phải là 1."))
     if not 1 <= count <= MAX_RUN_COUNT:
         raise field_error("count", _("Số tem mỗi đợt phải từ 1 đến %(max)s.",
-                                     max=f"{MAX_RUN_COUNT:,}".replace(",", ".")))
+                                     max=formats.number(MAX_RUN_COUNT, formats.current_locale())))
     # Lock the batch so two runs issued at once never get overlapping serial indexes.
     db.session.execute(sa.select(Batch.id).where(Batch.id == batch.id).with_for_update())
     product = batch.product

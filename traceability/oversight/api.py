@@ -294,8 +294,10 @@ class Dashboard(MethodView):
 
 
 _PERIODIC_FORMATS = ("format=xlsx (the default): a workbook, one sheet per section; format=csv: "
-                     "one section's CSV with `section`, else a ZIP of every section's CSV; "
-                     "format=json: every section as JSON")
+                     "one section's CSV with `section`, else a ZIP of every section's CSV and a "
+                     "guide; format=json: every section as JSON. CSV files follow the Vietnamese "
+                     "convention: UTF-8 with a BOM, `;` between fields, decimal comma (120,5), "
+                     "dates as dd/mm/yyyy")
 
 
 @blp.route("/reports/periodic")

@@ -9,6 +9,8 @@ from xml.sax.saxutils import escape
 
 from markupsafe import Markup
 
+from ..formats import current_locale, number
+
 PALETTE = ("#14532d", "#ca8a04", "#0b5394", "#b91c1c", "#6b7280")
 WIDTH = 320
 FONT = 13
@@ -50,7 +52,7 @@ def bar_chart(items: list[tuple[str, int]], title: str, color: str = PALETTE[0])
         parts.append(_label(label, beside, y))
         if bar:
             parts.append(f'<rect x="{left}" y="{bar_y}" width="{bar}" height="16" fill="{color}"/>')
-        parts.append(f'<text x="{left + bar + 4}" y="{bar_y + 13}">{value}</text>')
+        parts.append(f'<text x="{left + bar + 4}" y="{bar_y + 13}">{number(value, current_locale())}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
 
@@ -87,7 +89,7 @@ def stacked_bar_chart(categories: list[str], series: list[tuple[str, list[int]]]
                 parts.append(f'<rect x="{offset}" y="{bar_y}" width="{w}" height="16" '
                              f'fill="{PALETTE[s % len(PALETTE)]}"/>')
             offset += w
-        parts.append(f'<text x="{offset + 4}" y="{bar_y + 13}">{totals[i]}</text>')
+        parts.append(f'<text x="{offset + 4}" y="{bar_y + 13}">{number(totals[i], current_locale())}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
 

@@ -1,7 +1,6 @@
 """Import an existing OCOP product register (XLSX or CSV): dry run, then all-or-nothing."""
 from __future__ import annotations
 
-import csv
 import io
 import re
 import unicodedata
@@ -27,6 +26,7 @@ from ..registry.services import (
     validate_tax_code,
 )
 from ..registry.status import VALIDITY_MONTHS
+from ..render.cells import vietnamese_csv
 from ..services_common import savepoint
 from ..text import CONTROL_MESSAGE, has_control_characters
 from .mail import _region_names
@@ -416,8 +416,5 @@ def template_xlsx() -> bytes:
 
 
 def template_csv() -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([heading for _k, heading, _r in COLUMNS])
-    writer.writerow([v.strftime("%d/%m/%Y") if isinstance(v, date) else v for v in EXAMPLE_ROW])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    """In the exports' Vietnamese CSV convention (render/cells.py), which the import reads."""
+    return vietnamese_csv([heading for _k, heading, _r in COLUMNS], [EXAMPLE_ROW])

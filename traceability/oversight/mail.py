@@ -26,6 +26,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
+from .. import formats
 from ..clock import local_today
 from ..extensions import db
 from ..models_base import utcnow
@@ -214,8 +215,8 @@ def build_message(notice: ExpiryNotice, today: date) -> EmailMessage:
     msg.set_content(
         f"Kính gửi {product.producer.name},\n\n"
         f"Giấy chứng nhận sản phẩm OCOP {cert.stars} sao của sản phẩm «{product.name_vi}» "
-        f"(quyết định số {cert.decision_number}, cấp ngày {cert.issued_on:%d/%m/%Y}) "
-        f"hết hiệu lực vào ngày {cert.expires_on:%d/%m/%Y}.\n\n"
+        f"(quyết định số {cert.decision_number}, cấp ngày {formats.date(cert.issued_on)}) "
+        f"hết hiệu lực vào ngày {formats.date(cert.expires_on)}.\n\n"
         "Đề nghị chủ thể đăng ký đánh giá lại sản phẩm trước ngày hết hạn. Sau ngày này, nếu "
         "chưa được đánh giá lại, sản phẩm không được sử dụng biểu trưng OCOP và số sao.\n\n"
         "Thông báo chính thức được đính kèm (tệp PDF).\n\n"

@@ -1,7 +1,6 @@
 """Officer dashboard figures and the periodic report (XLSX and CSV), scoped to regions."""
 from __future__ import annotations
 
-import csv
 import io
 import zipfile
 from collections import Counter, defaultdict
@@ -13,6 +12,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import selectinload
 
+from .. import formats
 from ..accounts.models import User
 from ..accounts.services import HANDOVER_STATUS_LABELS, HandoverStatus, handover_statuses
 from ..batches.models import Batch
@@ -23,7 +23,7 @@ from ..extensions import db
 from ..registry.models import Certificate, CertificateStatus, Producer, Product, Region, RegionLevel
 from ..registry.services import current_certificate, region_in_force_condition
 from ..registry.status import certificate_status, stars_in_force, status_label
-from ..render.cells import csv_text, xlsx_cell
+from ..render.cells import csv_value, vietnamese_csv, xlsx_cell
 from ..resolver.models import CounterfeitReport, Scan
 from ..resolver.trace import copy_suspected_condition, scan_window
 from .models import Inspection, InspectionOutcome
@@ -444,33 +444,40 @@ def report_xlsx(report: PeriodicReport) -> bytes:
         ws.freeze_panes = "A2"
         ws.auto_filter.ref = f"A1:{get_column_letter(len(section.columns))}{max(len(section.rows) + 1, 1)}"
     title = _t("Báo cáo OCOP")
-    wb.properties.title = f"{title} {report.start:%d/%m/%Y} - {report.end:%d/%m/%Y}"
+    locale = formats.current_locale()
+    period = f"{formats.date(report.start, locale)} - {formats.date(report.end, locale)}"
+    wb.properties.title = f"{title} {period}"
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
 
 
-def _csv_value(value: Any) -> Any:
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float):
-        return f"{value:.4f}".rstrip("0").rstrip(".")
-    return "" if value is None else csv_text(value)
-
-
 def section_csv(section: Section) -> bytes:
-    """UTF-8 with a BOM so spreadsheet programs read the Vietnamese right; ISO dates."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([c.heading for c in section.columns])
-    for row in section.rows:
-        writer.writerow([_csv_value(v) for v in row])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    """The Vietnamese CSV convention (render/cells.py: `;`, `120,5`, `30/11/2026`, UTF-8 with
+    a BOM); a share as a percentage (`50%`), which Excel reads as the number 0.5."""
+    percent = {i for i, c in enumerate(section.columns) if c.kind == "percent"}
+    rows = ([f"{csv_value(round(v * 100, 1))}%" if i in percent and v is not None else v
+             for i, v in enumerate(row)] for row in section.rows)
+    return vietnamese_csv([c.heading for c in section.columns], rows)
+
+
+def csv_guide() -> str:
+    """The README beside the CSV files: how they are written and how to open them."""
+    return _t("Các tệp CSV này theo quy ước Việt Nam: bảng mã UTF-8, các cột cách nhau bằng "
+              "dấu chấm phẩy (;), số thập phân dùng dấu phẩy (120,5) và không có dấu phân cách "
+              "hàng nghìn, ngày viết ngày/tháng/năm (30/11/2026), giờ là giờ Việt Nam (UTC+7). "
+              "Excel với định dạng vùng Tiếng Việt mở thẳng được. Nếu Excel dùng định dạng vùng "
+              "khác, hãy vào Dữ liệu > Từ văn bản/CSV, chọn dấu phân cách «Dấu chấm phẩy» và "
+              "vùng Tiếng Việt. Tệp XLSX của cùng báo cáo không cần bước này.") + "\r\n"
+
+
+CSV_GUIDE_NAME = "00-huong-dan.txt"
 
 
 def report_csv_zip(report: PeriodicReport) -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr(CSV_GUIDE_NAME, ("\ufeff" + csv_guide()).encode("utf-8"))
         for i, section in enumerate(report.sections, start=1):
             zf.writestr(f"{i:02d}-{section.key}.csv", section_csv(section))
     return out.getvalue()

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload, selectinload
 
+from .. import formats
 from ..accounts.models import Role, User
 from ..accounts.permissions import (
     Action,
@@ -266,7 +267,7 @@ class RegionChoice:
         """The name; an abolished unit's with its last day (the 2025 reform ended the districts)."""
         if self.in_force or self.valid_to is None:
             return self.name
-        return _("%(name)s (đến %(day)s)", name=self.name, day=self.valid_to.strftime("%d/%m/%Y"))
+        return _("%(name)s (đến %(day)s)", name=self.name, day=formats.date(self.valid_to, formats.current_locale()))
 
 
 def region_choices(user: User, history: bool = False, keep: int | None = None,

@@ -11,6 +11,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from PIL import Image
 
+from .. import formats
 from ..accounts.models import User
 from ..accounts.permissions import Action, can
 from ..batches.media import decode_photo, has_alpha, max_upload_bytes
@@ -87,7 +88,7 @@ def code_in_photo(data: bytes, field: str = "photo") -> ScannedCode:
         raise field_error(field, _("Tệp trống hoặc chưa được chọn."))
     if len(data) > limit:
         raise field_error(field, _("Tệp quá lớn: tối đa %(mb)s MB.",
-                                   mb=f"{limit / 1024 / 1024:.1f}".rstrip("0").rstrip(".")))
+                                   mb=formats.decimal(round(limit / 1024 / 1024, 1), formats.current_locale())))
     image = decode_photo(data, field, PHOTO_SIDE)
     try:
         with image_slots().hold():

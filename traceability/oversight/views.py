@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from datetime import date, datetime, timezone
+from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,12 +24,12 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 
-from .. import storage
+from .. import formats, storage
 from ..accounts.models import Role, User
 from ..accounts.permissions import Action, can
 from ..accounts.services import HANDOVER_STATUS_LABELS, HandoverStatus
 from ..batches.media import max_upload_bytes
-from ..clock import VIETNAM, local_today
+from ..clock import local_today
 from ..errors import Forbidden, InvalidState, NotFound, Unavailable, ValidationFailed
 from ..extensions import db
 from ..registry.models import Producer, Product
@@ -75,22 +75,6 @@ def _labels() -> dict[str, Any]:
     return {"group_labels": services.GROUP_LABELS,
             "outcome_labels": services.OUTCOME_LABELS, "level_labels": services.LEVEL_LABELS,
             "checklist_labels": services.CHECKLIST, "this_url": _this_url}
-
-
-@blp.app_template_filter("vn_date")
-def _vn_date(value: date | None) -> str:
-    """A date the Vietnamese way, 31/12/2026."""
-    return value.strftime("%d/%m/%Y") if value else ""
-
-
-@blp.app_template_filter("vn_datetime")
-def _vn_datetime(value: datetime | None) -> str:
-    """An instant in Vietnam time, 14:05 31/12/2026."""
-    if value is None:
-        return ""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(VIETNAM).strftime("%H:%M %d/%m/%Y")
 
 
 def _this_url(**changes: Any) -> str:
@@ -163,7 +147,7 @@ def dashboard():
                   for bucket in services.FOLLOW_UP_BUCKETS]
     handover_items = [(str(HANDOVER_STATUS_LABELS[state]), board.handover[state])
                       for state in HandoverStatus]
-    months = [(_month_label(month), n) for month, n in board.scans_by_month]
+    months = [(formats.month(month, formats.current_locale()), n) for month, n in board.scans_by_month]
     return render_template(
         "oversight/dashboard.html", board=board, region_id=region_id, history=history,
         regions=services.region_choices(user, history, keep=region_id),
@@ -173,12 +157,6 @@ def dashboard():
         cert_chart=charts.bar_chart(cert_items, _("Giấy chứng nhận cần theo dõi"), charts.PALETTE[1]),
         handover_chart=charts.bar_chart(handover_items, _("Tình trạng bàn giao tài khoản"), charts.PALETTE[2]),
         scans_chart=charts.bar_chart(months, _("Lượt quét theo tháng")))
-
-
-def _month_label(month: str) -> str:
-    """'2026-03' → '03/2026'."""
-    year, _sep, number = month.partition("-")
-    return f"{number}/{year}"
 
 
 # --- officer: certificates -----------------------------------------------------------------------
@@ -520,15 +498,17 @@ def inspector_home():
 def _verify_page(code_form: LabelCodeForm, photo_form: LabelPhotoForm,
                  check: verify.LabelCheck | None = None, status: int = 200):
     base = current_app.config["PUBLIC_BASE_URL"]
-    inspection_url = public_url = None
+    inspection_url = public_url = stats = None
     if check is not None:
         public_url = page_uri(base, check.scanned.link)
+        if check.verdict.res.stats is not None:
+            stats = check.verdict.res.stats.shown(formats.current_locale())
         if check.may_inspect:
             inspection_url = url_for(".new_inspection", product_id=check.verdict.res.product.id,
                                      code=check.code)
     return render_template(
         "oversight/inspector_verify.html", code_form=code_form, photo_form=photo_form,
-        check=check, inspection_url=inspection_url, public_url=public_url,
+        check=check, stats=stats, inspection_url=inspection_url, public_url=public_url,
         ours=urlsplit(base).hostname), status
 
 

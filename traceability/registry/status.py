@@ -10,9 +10,10 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from flask_babel import format_date, ngettext
+from flask_babel import ngettext
 from flask_babel import gettext as _
 
+from .. import formats
 from .models import Certificate, CertificateStatus
 
 VALIDITY_MONTHS = 36
@@ -160,7 +161,7 @@ def standing(cert: Certificate | None, today: date) -> Standing:
                         _("Mã QR vẫn truy xuất được nhưng không hiện sao OCOP. Khi sản phẩm được "
                           "công nhận, cán bộ quản lý OCOP sẽ ghi giấy chứng nhận vào hệ thống."))
     status = certificate_status(cert, today)
-    expires = format_date(cert.expires_on, "dd/MM/yyyy")
+    expires = formats.date(cert.expires_on, formats.current_locale())
     if status == CertificateStatus.VALID:
         return Standing(status, _("OCOP %(stars)d sao, còn hiệu lực đến %(date)s.",
                                   stars=cert.stars, date=expires),
@@ -179,7 +180,7 @@ def standing(cert: Certificate | None, today: date) -> Standing:
                           "OCOP để được đánh giá lại."))
     if status == CertificateStatus.REVOKED:
         assert cert.revoked_on is not None
-        revoked = format_date(cert.revoked_on, "dd/MM/yyyy")
+        revoked = formats.date(cert.revoked_on, formats.current_locale())
         summary = _("Giấy chứng nhận OCOP đã bị thu hồi ngày %(date)s.", date=revoked)
         if cert.revocation_reason:
             summary += " " + _("Lý do: %(reason)s", reason=cert.revocation_reason)

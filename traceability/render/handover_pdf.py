@@ -4,7 +4,7 @@ from __future__ import annotations
 import io
 import threading
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -17,11 +17,12 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from .. import formats
+
 FONT_DIR = Path(__file__).resolve().parent.parent / "static" / "fonts"
 # The same names as the other documents: reportlab's font registry is process-wide.
 FONT, FONT_BOLD = "DejaVuSans", "DejaVuSans-Bold"
 _fonts_lock = threading.Lock()
-VIETNAM_OFFSET = timezone(timedelta(hours=7))
 
 ROLE_TITLES = {"consultant": "Đơn vị tư vấn", "officer": "Cán bộ quản lý OCOP", "admin": "Quản trị hệ thống"}
 
@@ -63,14 +64,6 @@ class HandoverRecord:
     products: list[RecordProduct] = field(default_factory=list)
 
 
-def _local(moment: datetime) -> datetime:
-    return moment.astimezone(VIETNAM_OFFSET)
-
-
-def _d(day: date) -> str:
-    return day.strftime("%d/%m/%Y")
-
-
 def _gtin_display(gtin: str | None) -> str:
     if not gtin:
         return "chưa cấp GTIN"
@@ -98,14 +91,13 @@ def render_handover_pdf(record: HandoverRecord) -> bytes:
     def p(text: str, style: ParagraphStyle = body) -> Paragraph:
         return Paragraph(escape(text), style)
 
-    made = _local(record.made_on)
-    expires = _local(record.claim_expires_at)
+    expires = formats.to_vietnam(record.claim_expires_at)
     story: list = [
         p("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", ParagraphStyle("nation", parent=center, fontName=FONT_BOLD)),
         p("Độc lập - Tự do - Hạnh phúc", center),
         Spacer(1, 4 * mm),
         p("BIÊN BẢN BÀN GIAO TÀI KHOẢN TRUY XUẤT NGUỒN GỐC", title),
-        p(f"Số: {record.number} — lập ngày {_d(made.date())}", center),
+        p(f"Số: {record.number} — lập ngày {formats.date(record.made_on)}", center),
         Spacer(1, 3 * mm),
         p("Bên giao (Bên A)", heading),
         p(f"Họ và tên: {record.issuer_name}"),
@@ -128,7 +120,7 @@ def render_handover_pdf(record: HandoverRecord) -> bytes:
     for index, product in enumerate(record.products, start=1):
         rows.append([p(str(index), cell), p(product.name, cell),
                      p(f"{_gtin_display(product.gtin)}\n{product.trace_code}".replace("\n", " / "), cell),
-                     p(product.trace_url, cell), p(_d(product.valid_until), cell)])
+                     p(product.trace_url, cell), p(formats.date(product.valid_until), cell)])
     if not record.products:
         rows.append([p("", cell), p("Chưa có sản phẩm", cell), p("", cell), p("", cell), p("", cell)])
     table = Table(rows, colWidths=[9 * mm, 45 * mm, 38 * mm, 64 * mm, 24 * mm], repeatRows=1)
@@ -141,7 +133,7 @@ def render_handover_pdf(record: HandoverRecord) -> bytes:
         table,
         Spacer(1, 2 * mm),
         p(f"Thời hạn bảo đảm của mã: mỗi mã được bảo đảm truy xuất ít nhất "
-          f"{record.default_validity_months} tháng và không ngắn hơn hạn giấy chứng nhận OCOP; "
+          f"{formats.number(record.default_validity_months)} tháng và không ngắn hơn hạn giấy chứng nhận OCOP; "
           "cột “Mã hiệu lực đến” ghi hạn bảo đảm của đợt in tem gần nhất.", small),
         p("Nhận bàn giao", heading),
     ]
@@ -152,7 +144,7 @@ def render_handover_pdf(record: HandoverRecord) -> bytes:
         Paragraph(escape(record.claim_url), ParagraphStyle("link", parent=body, fontName=FONT_BOLD,
                                                            fontSize=9.5, leading=13)),
         Spacer(1, 2 * mm),
-        p(f"Mã chỉ dùng được một lần, hết hạn lúc {expires.strftime('%H:%M')} ngày {_d(expires.date())}. "
+        p(f"Mã chỉ dùng được một lần, hết hạn lúc {expires:%H:%M} ngày {formats.date(expires)}. "
           "Không chia sẻ mã này cho người khác."),
     ]
     claim = Table([[_qr_image(record.claim_url, 42 * mm), claim_text]], colWidths=[48 * mm, 132 * mm])

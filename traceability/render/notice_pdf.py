@@ -17,6 +17,8 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from .. import formats
+
 FONT_DIR = Path(__file__).resolve().parent.parent / "static" / "fonts"
 
 FONT, FONT_BOLD = "DejaVuSans", "DejaVuSans-Bold"
@@ -49,10 +51,6 @@ class NoticeLetter:
     issued_on: date
     expires_on: date
     contact: str = ""
-
-
-def _d(day: date) -> str:
-    return day.strftime("%d/%m/%Y")
 
 
 def render_notice_pdf(letter: NoticeLetter) -> bytes:
@@ -90,9 +88,9 @@ def render_notice_pdf(letter: NoticeLetter) -> bytes:
             f"{escape(letter.issuing_authority)} thông báo:", base),
         Paragraph(
             f"Sản phẩm <b>{escape(letter.product_name)}</b>, đạt hạng <b>{letter.stars} sao</b> theo "
-            f"Quyết định số <b>{escape(letter.decision_number)}</b> ngày {_d(letter.issued_on)}, có giấy "
-            f"chứng nhận sản phẩm OCOP hết hiệu lực vào ngày <b>{_d(letter.expires_on)}</b> "
-            f"(còn {days_left} ngày kể từ ngày thông báo này).", base),
+            f"Quyết định số <b>{escape(letter.decision_number)}</b> ngày {formats.date(letter.issued_on)}, có giấy "
+            f"chứng nhận sản phẩm OCOP hết hiệu lực vào ngày <b>{formats.date(letter.expires_on)}</b> "
+            f"(còn {formats.number(days_left)} ngày kể từ ngày thông báo này).", base),
         Paragraph(
             "Đề nghị chủ thể chuẩn bị hồ sơ và đăng ký đánh giá lại sản phẩm trước ngày hết hạn. "
             "Quá thời hạn trên mà sản phẩm không được đánh giá lại, giấy chứng nhận hết hiệu lực và "

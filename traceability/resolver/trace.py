@@ -36,12 +36,12 @@ from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import HTTP_STATUS_CODES, http_date, parse_accept_header, parse_etags, quote_etag
 from werkzeug.wsgi import ClosingIterator
 
-from .. import locale_from_environ, storage
+from .. import formats, locale_from_environ, storage
 from ..accounts.permissions import Action, can
 from ..batches.forms import KIND_LABELS
 from ..batches.media import small_name
 from ..batches.models import Batch, DiaryEvent, EventKind
-from ..clock import VIETNAM, local_today
+from ..clock import local_today
 from ..codes.keys import get_signer
 from ..codes.models import LabelLevel, LabelRun
 from ..errors import prefers_json
@@ -236,11 +236,12 @@ class ScanStats:
     possible_copy: bool
     windows: int = 0
 
-    @property
-    def first_seen(self) -> str:
-        if self.first_at is None:
-            return ""
-        return self.first_at.astimezone(VIETNAM).strftime("%H:%M %d/%m/%Y")
+    def shown(self, locale: str) -> SimpleNamespace:
+        """The figures as a page prints them, in the reader's language."""
+        return SimpleNamespace(count=formats.number(self.count, locale),
+                               networks=formats.number(self.networks, locale),
+                               first_seen=formats.datetime(self.first_at, locale),
+                               possible_copy=self.possible_copy)
 
 
 @dataclass
@@ -599,8 +600,8 @@ def page(app: Flask, reader: Reader, *, render: bool) -> Page | None:
         return None
     else:
         # A warning carries the report form (and with it a CSRF token and a session cookie).
-        unit = _unit_html(app.jinja_env, load(res), stats, verdict=verdict,
-                          cert_line=Markup(shell.cert_line), code=reader.canonical,
+        unit = _unit_html(app.jinja_env, load(res), stats and stats.shown(reader.locale),
+                          verdict=verdict, cert_line=Markup(shell.cert_line), code=reader.canonical,
                           report=report_url(reader.canonical), inspector=inspector,
                           cert=certificate_view(res.certificate, today) if inspector else {},
                           warn=verdict.tone == Tone.BAD)
@@ -782,7 +783,7 @@ def _render_shell(res: Resolution, today: Any) -> Shell:
         "resolver/trace.html", res=res, lot_code=canonical_path(lot_link), today=today,
         cert=cert, diary=diary_entries(res.batch.events) if res.batch else [],
         photo=_photo, unit_head=Markup(HEAD_MARK),
-        unit_tail=Markup(TAIL_MARK), local=_local, kind_label=_kind_label)
+        unit_tail=Markup(TAIL_MARK), kind_label=_kind_label)
     head, _mark, rest = html.partition(HEAD_MARK)
     middle, _mark, tail = rest.partition(TAIL_MARK)
     parts = (head.encode(), middle.encode(), tail.encode())
@@ -791,10 +792,6 @@ def _render_shell(res: Resolution, today: Any) -> Shell:
     line = render_template("resolver/_certificate_line.html", cert=cert).strip()
     return Shell(parts, packed, {name: cert.get(name) for name in ("status", "stars", "is_valid")},
                  line)
-
-
-def _local(value: Any) -> Any:
-    return value.astimezone(VIETNAM) if value else value
 
 
 def _kind_label(kind: Any) -> str:
@@ -868,7 +865,8 @@ def _cached_unit(infra: TraceInfra, res: Resolution, reader: Reader, shell: Shel
         fragment = infra.fragments[kind] = tuple(_format_string(part) for part in parts)
     stats = res.stats
     values = {"serial": escape(link.serial or ""), "lot": escape(link.lot or ""),
-              "count": stats.count if stats else "", "first": stats.first_seen if stats else "",
+              "count": formats.number(stats.count, reader.locale) if stats else "",
+              "first": formats.datetime(stats.first_at, reader.locale) if stats else "",
               "report": escape(report_url(reader.canonical)), "cert": shell.cert_line}
     return fragment[0] % values, fragment[1] % values
 
