@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from flask import current_app, jsonify, url_for
 from flask.views import MethodView
 from flask_babel import gettext as _

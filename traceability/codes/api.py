@@ -7,7 +7,6 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
-import sqlalchemy as sa
 from flask import Response, request, url_for
 from flask.views import MethodView
 from flask_babel import gettext as _

@@ -4,7 +4,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable, Iterator
 from datetime import date
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 import sqlalchemy as sa
 from flask import current_app

@@ -17,6 +17,7 @@ from ..accounts.permissions import Action, can
 from ..clock import local_today
 from ..errors import DomainError, ValidationFailed
 from ..extensions import db
+from ..registry.labels import GROUP_LABELS
 from ..registry.models import Certificate, Producer, ProducerKind, Product, ProductGroup, Region
 from ..registry.services import (
     create_producer,
@@ -30,7 +31,7 @@ from ..render.cells import vietnamese_csv
 from ..services_common import savepoint
 from ..text import CONTROL_MESSAGE, has_control_characters
 from .mail import _region_names
-from .services import GROUP_LABELS, default_issuer, re_evaluate, register, require_officer
+from .services import default_issuer, re_evaluate, register, require_officer
 from .sheets import Row, read_table
 
 # (key, Vietnamese heading, required). The headings are the file format, so they stay

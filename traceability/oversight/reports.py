@@ -20,6 +20,7 @@ from ..clock import VIETNAM, local_today
 from ..codes.models import LabelRun
 from ..errors import field_error
 from ..extensions import db
+from ..registry.labels import GROUP_LABELS, PRODUCER_KIND_LABELS
 from ..registry.models import Certificate, CertificateStatus, Producer, Product, Region, RegionLevel
 from ..registry.services import current_certificate, region_in_force_condition
 from ..registry.status import certificate_status, stars_in_force, status_label
@@ -29,15 +30,12 @@ from ..resolver.trace import copy_suspected_condition, scan_window
 from .models import Inspection, InspectionOutcome
 from .services import (
     FOLLOW_UP_BUCKETS,
-    GROUP_LABELS,
     LEVEL_LABELS,
     OUTCOME_LABELS,
-    PRODUCER_KIND_LABELS,
     REPORT_STATUS_LABELS,
     VERDICT_LABELS,
     bucket_counts,
     report_regions,
-    subtree,
 )
 
 DEFAULT_FOUR_STAR_TARGET = 1

@@ -24,8 +24,6 @@ from ..clock import local_today
 from ..errors import Conflict, Forbidden, InvalidState, ValidationFailed, field_error
 from ..extensions import db
 from ..models_base import utcnow
-# The labels' home is the register; kept importable from here for oversight's modules.
-from ..registry.labels import GROUP_LABELS, PRODUCER_KIND_LABELS  # noqa: F401
 from ..registry.models import (
     Certificate,
     CertificateStatus,

@@ -32,6 +32,7 @@ from ..batches.media import max_upload_bytes
 from ..clock import local_today
 from ..errors import Forbidden, InvalidState, NotFound, Unavailable, ValidationFailed
 from ..extensions import db
+from ..registry.labels import GROUP_LABELS, PRODUCER_KIND_LABELS
 from ..registry.models import Producer, Product
 from ..registry.services import current_certificate
 from ..registry.status import in_force
@@ -72,7 +73,7 @@ inspectors_only = signed_in(Role.INSPECTOR, Role.OFFICER, Role.ADMIN, refusal=ST
 
 @blp.app_context_processor
 def _labels() -> dict[str, Any]:
-    return {"group_labels": services.GROUP_LABELS,
+    return {"group_labels": GROUP_LABELS,
             "outcome_labels": services.OUTCOME_LABELS, "level_labels": services.LEVEL_LABELS,
             "checklist_labels": services.CHECKLIST, "this_url": _this_url}
 
@@ -202,7 +203,7 @@ def products():
 @officers_only
 def producer(producer_id: int):
     return render_template("oversight/producer.html", overview=services.producer_overview(_user(), producer_id),
-                           today=local_today(), kind_labels=services.PRODUCER_KIND_LABELS,
+                           today=local_today(), kind_labels=PRODUCER_KIND_LABELS,
                            handover_labels=HANDOVER_STATUS_LABELS)
 
 

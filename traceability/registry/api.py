@@ -1,7 +1,6 @@
 """The OCOP register API: public reads of regions, producers, products, certificates; set-up writes."""
 from __future__ import annotations
 
-from typing import Any
 
 import sqlalchemy as sa
 from flask.views import MethodView
